@@ -1,0 +1,7 @@
+"""``python -m gemlib``."""
+
+import sys
+
+from gemlib.cli import main
+
+sys.exit(main())

@@ -1,0 +1,219 @@
+"""Command line: ``python -m gemlib {train,evaluate,colour,explain,download}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from gemlib.data import DataError
+
+
+def _train(args: argparse.Namespace) -> int:
+    from gemlib import card as cards
+    from gemlib.augment import AugmentConfig
+    from gemlib.data import load_dataset
+    from gemlib.evaluate import predict_logits, topk_correct
+    from gemlib.train import TrainConfig, git_commit, train
+
+    config = TrainConfig(
+        dataset=args.dataset, image_size=args.image_size, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.lr, weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs, label_smoothing=args.label_smoothing, mixup=args.mixup,
+        widths=tuple(args.widths), blocks_per_stage=args.blocks, head_units=args.head_units,
+        dropout=args.dropout, patience=args.patience, val_fraction=args.val_fraction,
+        seed=args.seed, max_batches=args.max_batches,
+        augment=AugmentConfig(rotation=args.rotation, zoom=args.zoom, shift=args.shift),
+    )
+    t0 = time.perf_counter()
+    data = load_dataset(
+        args.dataset, args.image_size, val_fraction=args.val_fraction, seed=args.seed,
+        root=args.data_root,
+    )
+    print(
+        f"[gemlib] {args.dataset}: {len(data.classes)} classes, train {len(data.train)}, "
+        f"val {len(data.val)}, test {len(data.test)} at {args.image_size} px "
+        f"(decoded in {time.perf_counter() - t0:.0f} s)",
+        flush=True,
+    )
+    backbone = None
+    if args.transfer_from:
+        backbone = _transfer_model(args, data, config)
+    model, history, seconds = train(config, data, args.run_dir, model=backbone, verbose=2 if args.quiet else "auto")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    model.save(out)
+    logits = predict_logits(model, data.test.images)
+    best = history.loc[history["val_accuracy"].idxmax()]
+    card = {
+        "name": out.stem,
+        "dataset": args.dataset,
+        "classes": data.classes,
+        "image_size": args.image_size,
+        "test_accuracy": float(topk_correct(logits, data.test.labels, 1).mean()),
+        "test_top5": float(topk_correct(logits, data.test.labels, 5).mean()),
+        "n_test": len(data.test),
+        "val_accuracy": float(best["val_accuracy"]),
+        "best_epoch": int(best["epoch"]) + 1,
+        "epochs": int(len(history)),
+        "train_seconds": round(seconds, 1),
+        "n_train": len(data.train),
+        "n_val": len(data.val),
+        "command": "python -m gemlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith(("gemlib", "__main__.py")) else " ".join(shlex.quote(a) for a in sys.argv),
+        "git_commit": git_commit(),
+        "config": config.to_dict(),
+        "params": int(model.count_params()),
+        "history": history.to_dict(orient="list"),
+    }
+    if args.dataset == "architecture":
+        card["test_files"] = [str(Path(p).relative_to(data.root)) for p in data.test.paths]
+    if args.transfer_from:
+        card["transfer_from"] = str(args.transfer_from)
+    cards.save_card(out, card)
+    print(json.dumps({k: card[k] for k in ("test_accuracy", "test_top5", "val_accuracy", "epochs", "train_seconds")}))
+    return 0
+
+
+def _transfer_model(args, data, config):
+    """Gemstones backbone, new head; train the head frozen first (inside this call)."""
+    import keras
+
+    from gemlib.card import load_model
+    from gemlib.models import replace_head
+    from gemlib.train import make_tf_dataset
+
+    base, _ = load_model(args.transfer_from)
+    if base.input_shape[1] != args.image_size:
+        rebuilt = keras.models.clone_model(base, input_tensors=keras.Input((args.image_size, args.image_size, 3)))
+        rebuilt.set_weights(base.get_weights())
+        base = rebuilt
+    model = replace_head(base, len(data.classes))
+    for layer in model.layers:
+        layer.trainable = layer.name.startswith("new_")
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    ds = make_tf_dataset(data.train, len(data.classes), config.batch_size, True, config.augment, seed=config.seed)
+    if config.max_batches:
+        ds = ds.take(config.max_batches)
+    model.fit(ds, epochs=args.frozen_epochs, verbose=2 if args.quiet else "auto")
+    for layer in model.layers:
+        layer.trainable = True
+    return model
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from gemlib import card as cards
+    from gemlib.data import load_dataset
+    from gemlib.evaluate import accuracy_table, predict_logits
+
+    card = cards.load_card(args.model)
+    data = load_dataset(card["dataset"], card["image_size"], root=args.data_root, splits=("test",),
+                        val_fraction=card.get("config", {}).get("val_fraction", 0.1),
+                        seed=card.get("config", {}).get("seed", 0))
+    model, card = cards.load_model(args.model, data.classes)
+    logits = predict_logits(model, data.test.images, tta=args.tta)
+    table = accuracy_table(logits, data.test.labels)
+    print(table.to_string(index=False))
+    return 0
+
+
+def _colour(args: argparse.Namespace) -> int:
+    from gemlib.colour import run_colour_experiments
+
+    table = run_colour_experiments(args.model, data_root=args.data_root, write_card=not args.no_card)
+    print(table.to_string(index=False))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from gemlib.explain_cli import explain_image
+
+    return explain_image(args.image, args.model, args.samples, args.noise, args.output)
+
+
+def _download(args: argparse.Namespace) -> int:
+    from gemlib.download import download
+
+    path = download(args.dataset, Path(args.dest) if args.dest else None)
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and ``--help``)."""
+    p = argparse.ArgumentParser(prog="python -m gemlib", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train the residual CNN (resumable)")
+    t.add_argument("--dataset", default="gemstones", choices=["gemstones", "architecture"])
+    t.add_argument("--data-root", default=None, help="dataset root (default: found by name)")
+    t.add_argument("--image-size", type=int, default=128)
+    t.add_argument("--epochs", type=int, default=100)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--weight-decay", type=float, default=5e-4)
+    t.add_argument("--warmup-epochs", type=int, default=3)
+    t.add_argument("--label-smoothing", type=float, default=0.1)
+    t.add_argument("--mixup", type=float, default=0.0)
+    t.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256])
+    t.add_argument("--blocks", type=int, default=1)
+    t.add_argument("--head-units", type=int, default=256)
+    t.add_argument("--dropout", type=float, default=0.3)
+    t.add_argument("--rotation", type=float, default=0.5)
+    t.add_argument("--zoom", type=float, default=0.2)
+    t.add_argument("--shift", type=float, default=0.0)
+    t.add_argument("--patience", type=int, default=30)
+    t.add_argument("--val-fraction", type=float, default=0.1)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")
+    t.add_argument("--transfer-from", default=None, help="start from this model's backbone")
+    t.add_argument("--frozen-epochs", type=int, default=3)
+    t.add_argument("--run-dir", required=True, help="checkpoints and history; reuse to resume")
+    t.add_argument("--out", required=True, help="where to save the .keras model (card beside it)")
+    t.add_argument("--quiet", action="store_true", help="one line per epoch")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="test accuracy with 95 %% intervals")
+    e.add_argument("--model", default="models/gemstones.keras")
+    e.add_argument("--data-root", default=None)
+    e.add_argument("--tta", action="store_true")
+    e.set_defaults(func=_evaluate)
+
+    c = sub.add_parser("colour", help="the four colour experiments; stored in the model card")
+    c.add_argument("--model", default="models/gemstones.keras")
+    c.add_argument("--data-root", default=None)
+    c.add_argument("--no-card", action="store_true")
+    c.set_defaults(func=_colour)
+
+    x = sub.add_parser("explain", help="top-5 classes and a VarGrad figure for one image")
+    x.add_argument("image")
+    x.add_argument("--model", default="models/gemstones.keras")
+    x.add_argument("--samples", type=int, default=50)
+    x.add_argument("--noise", type=float, default=0.15)
+    x.add_argument("-o", "--output", default="explanation.png")
+    x.set_defaults(func=_explain)
+
+    d = sub.add_parser("download", help="download a dataset from Kaggle")
+    d.add_argument("dataset", choices=["gemstones", "architecture"])
+    d.add_argument("--dest", default=None)
+    d.set_defaults(func=_download)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; errors about data or files exit 2 with one line."""
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            return int(args.func(args))
+    except DataError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

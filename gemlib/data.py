@@ -1,0 +1,551 @@
+"""Finding, auditing and loading the image datasets.
+
+Everything that reads an image goes through :func:`load_image`, so training,
+evaluation and explanation all see the same pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+#: File name suffixes treated as images when building training sets.
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+
+#: Environment variable naming a folder that holds ``gemstones/`` and ``architecture/``.
+DATA_ENV = "GEMLIB_DATA_DIR"
+
+#: Repository root (the folder above the package), used for ``data/<name>``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DataError(ValueError):
+    """A dataset or image problem, with a message naming the file and the fix."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What is known about one named dataset.
+
+    Attributes
+    ----------
+    name : str
+        Short name used by the project (``gemstones``).
+    kaggle_ref : str
+        ``owner/dataset`` on Kaggle.
+    has_split : bool
+        True when the release has ``train/`` and ``test/`` folders.
+    n_classes : int
+        Number of class folders expected.
+    """
+
+    name: str
+    kaggle_ref: str
+    has_split: bool
+    n_classes: int
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "gemstones": DatasetSpec("gemstones", "lsind18/gemstones-images", True, 87),
+    "architecture": DatasetSpec(
+        "architecture", "dumitrux/architectural-styles-dataset", False, 25
+    ),
+}
+
+
+def spec(name: str) -> DatasetSpec:
+    """Return the :class:`DatasetSpec` for ``name`` or raise a clear error."""
+    if name not in DATASETS:
+        raise DataError(f"unknown dataset {name!r}: choose one of {sorted(DATASETS)}")
+    return DATASETS[name]
+
+
+def _looks_like(name: str, root: Path) -> bool:
+    if not root.is_dir():
+        return False
+    if spec(name).has_split:
+        return (root / "train").is_dir() and (root / "test").is_dir()
+    return any(p.is_dir() for p in root.iterdir())
+
+
+def dataset_root(name: str, download: bool = True) -> Path:
+    """Find a dataset on disk, downloading it if allowed.
+
+    Looks in ``$GEMLIB_DATA_DIR/<name>``, then ``data/<name>`` in the project,
+    then downloads into ``data/<name>`` (see :mod:`gemlib.download`).
+
+    Parameters
+    ----------
+    name : str
+        ``"gemstones"`` or ``"architecture"``.
+    download : bool
+        Download when no local copy is found.
+
+    Returns
+    -------
+    pathlib.Path
+        The dataset root.
+    """
+    spec(name)
+    env = os.environ.get(DATA_ENV)
+    candidates = []
+    if env:
+        candidates.append(Path(env).expanduser() / name)
+    candidates.append(PROJECT_ROOT / "data" / name)
+    for root in candidates:
+        if _looks_like(name, root):
+            return root
+    if env and os.environ.get("CI"):
+        raise DataError(
+            f"dataset {name!r} not found at {candidates[0]} under CI: "
+            f"{DATA_ENV}={env} must hold a '{name}/' folder (CI never downloads)."
+        )
+    if not download:
+        raise DataError(
+            f"dataset {name!r} not found (looked in {', '.join(map(str, candidates))}); "
+            f"set {DATA_ENV} to a folder holding '{name}/' or call "
+            f"gemlib.download.download('{name}')."
+        )
+    from gemlib.download import download as _download
+
+    return _download(name, PROJECT_ROOT / "data" / name)
+
+
+# --------------------------------------------------------------------------- images
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB; alpha is composited onto white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        img = Image.fromarray(arr, mode="L")
+    elif img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        top = 1.0 if arr.max() <= 1.0 else 255.0
+        img = Image.fromarray(np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    if img.mode in ("RGBA", "LA", "RGBa", "La", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    if img.mode != "RGB":
+        img = img.convert("RGB")
+    return img
+
+
+def _exif_upright(img: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; a malformed EXIF block is ignored, not fatal."""
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # noqa: BLE001 - Pillow raises many types on broken EXIF
+        return img
+
+
+def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
+    """Decode one image file into an 8-bit RGB array.
+
+    The one decoder used by training, evaluation and explanation. EXIF rotation
+    is applied; greyscale becomes three equal channels; CMYK and palette images
+    are converted by Pillow; 16-bit images are scaled to 8 bits; transparent
+    pixels (RGBA, LA, palette with transparency) are composited onto a white
+    background, so a cut-out stone looks like a stone on white paper.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Image file.
+    size : int, optional
+        Resize (the whole image, aspect not kept) to ``size`` x ``size``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` array of shape (H, W, 3).
+
+    Raises
+    ------
+    DataError
+        When the file is missing or does not decode completely.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such image file; check the path.")
+    try:
+        with Image.open(path) as img:
+            if size is not None and img.format == "JPEG":
+                img.draft("RGB", (size, size))
+            img.load()
+            img = _exif_upright(img)
+            img = _to_rgb(img)
+            if size is not None:
+                img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+            return np.asarray(img, dtype=np.uint8).copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise DataError(
+            f"{path}: not a readable image ({exc}); replace the file with a good copy "
+            "or delete it."
+        ) from exc
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def _split_and_label(rel: Path, has_split: bool) -> tuple[str, str]:
+    parts = rel.parts
+    if has_split:
+        split = parts[0] if parts[0] in ("train", "test") else ""
+        label = parts[1] if split and len(parts) > 2 else (parts[-2] if len(parts) > 1 else "")
+    else:
+        split = ""
+        label = parts[-2] if len(parts) > 1 else ""
+    return split, label
+
+
+def _inspect(path: Path) -> dict:
+    data = path.read_bytes()
+    row = {
+        "width": 0,
+        "height": 0,
+        "mode": "",
+        "readable": False,
+        "sha1": hashlib.sha1(data).hexdigest(),
+        "bytes": len(data),
+    }
+    try:
+        with Image.open(path) as img:
+            row.update(width=img.width, height=img.height, mode=img.mode)
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            img.load()
+        row["readable"] = True
+    except Exception:  # noqa: BLE001 - any decoder failure means "not readable"
+        row["readable"] = False
+    return row
+
+
+def scan(root: str | os.PathLike, workers: int = 4) -> pd.DataFrame:
+    """Audit every file under a dataset root.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        Dataset root, with ``train/<Class>/`` and ``test/<Class>/`` or ``<Class>/``.
+    workers : int
+        Threads used to decode files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per file with columns ``path``, ``split``, ``label``, ``width``,
+        ``height``, ``mode``, ``readable``, ``sha1``, ``bytes``. Broken files are
+        rows with ``readable`` False, never exceptions.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root}: dataset folder not found; check {DATA_ENV} or the path.")
+    has_split = (root / "train").is_dir() and (root / "test").is_dir()
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(_inspect, files))
+    table = pd.DataFrame(rows, columns=["width", "height", "mode", "readable", "sha1", "bytes"])
+    splits_labels = [_split_and_label(p.relative_to(root), has_split) for p in files]
+    table.insert(0, "path", [str(p) for p in files])
+    table.insert(1, "split", [s for s, _ in splits_labels])
+    table.insert(2, "label", [lab for _, lab in splits_labels])
+    table["readable"] = table["readable"].astype(bool)
+    return table
+
+
+def find_duplicates(table: pd.DataFrame, near: bool = False) -> pd.DataFrame:
+    """Group byte-identical files (and, optionally, perceptually identical ones).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`scan`.
+    near : bool
+        Also group readable images whose perceptual hashes (``imagehash.phash``)
+        are equal but whose bytes differ; those rows have ``kind == "near"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``kind``, ``paths``, ``labels``, ``splits`` (lists),
+        ``conflict`` (more than one label) and ``cross_split`` (train and test).
+    """
+    groups = []
+    for _, grp in table.groupby("sha1", sort=True):
+        if len(grp) > 1:
+            groups.append(("exact", grp))
+    if near:
+        import imagehash
+
+        readable = table[table["readable"]].copy()
+        hashes = []
+        for p in readable["path"]:
+            with Image.open(p) as img:
+                hashes.append(str(imagehash.phash(_to_rgb(img))))
+        readable["phash"] = hashes
+        for _, grp in readable.groupby("phash", sort=True):
+            if len(grp) > 1 and grp["sha1"].nunique() > 1:
+                groups.append(("near", grp))
+    rows = []
+    for kind, grp in groups:
+        labels = sorted(set(grp["label"]))
+        splits = sorted(set(grp["split"]))
+        rows.append(
+            {
+                "kind": kind,
+                "paths": list(grp["path"]),
+                "labels": list(grp["label"]),
+                "splits": list(grp["split"]),
+                "conflict": len(labels) > 1,
+                "cross_split": {"train", "test"} <= set(splits),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["kind", "paths", "labels", "splits", "conflict", "cross_split"]
+    )
+
+
+# --------------------------------------------------------------------------- class lists
+
+
+def class_names(folder: str | os.PathLike) -> list[str]:
+    """Sorted class folder names under ``folder``; empty class folders are errors."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: folder not found; check the dataset path.")
+    names = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not names:
+        raise DataError(f"{folder}: no class folders; expected <Class>/ folders of images.")
+    empty = [n for n in names if not any(_is_image_name(f) for f in (folder / n).iterdir())]
+    if empty:
+        raise DataError(
+            f"{folder}: empty class folder(s) {empty}; add images to them or remove them."
+        )
+    return names
+
+
+def check_same_classes(train: list[str], test: list[str]) -> None:
+    """Raise :class:`DataError` naming the classes when two class lists differ."""
+    if list(train) != list(test):
+        only_train = sorted(set(train) - set(test))
+        only_test = sorted(set(test) - set(train))
+        raise DataError(
+            "train and test class folders differ: "
+            f"only in train {only_train}, only in test {only_test}; "
+            "make both splits hold the same class folders."
+        )
+
+
+def _is_image_name(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+@dataclass
+class Split:
+    """Decoded images of one split.
+
+    Attributes
+    ----------
+    images : numpy.ndarray
+        ``uint8`` (N, H, W, 3).
+    labels : numpy.ndarray
+        ``int32`` (N,) indices into the class list.
+    paths : list of str
+        Source files, same order.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    paths: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Dataset:
+    """Train, validation and test splits sharing one class order."""
+
+    name: str
+    root: Path
+    classes: list[str]
+    image_size: int
+    train: Split
+    val: Split
+    test: Split
+    excluded: list[str] = field(default_factory=list)
+
+
+def _decode_many(paths: list[str], size: int, workers: int = 4) -> tuple[np.ndarray, list[str]]:
+    """Decode paths; return the stacked images and the paths that failed."""
+
+    def one(p: str) -> np.ndarray | None:
+        try:
+            return load_image(p, size)
+        except DataError:
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        out = list(pool.map(one, paths))
+    bad = [p for p, a in zip(paths, out) if a is None]
+    good = [a for a in out if a is not None]
+    arr = np.stack(good) if good else np.zeros((0, size, size, 3), np.uint8)
+    return arr, bad
+
+
+def _files_by_class(folder: Path, classes: list[str]) -> tuple[list[str], list[int], list[str]]:
+    paths, labels, stray = [], [], []
+    for i, c in enumerate(classes):
+        for f in sorted((folder / c).iterdir()):
+            if _is_image_name(f):
+                paths.append(str(f))
+                labels.append(i)
+            elif f.is_file():
+                stray.append(str(f))
+    return paths, labels, stray
+
+
+def _sha1(path: str) -> str:
+    return hashlib.sha1(Path(path).read_bytes()).hexdigest()
+
+
+def _make_split(
+    paths: list[str], labels: list[int], size: int, excluded: list[str]
+) -> Split:
+    images, bad = _decode_many(paths, size)
+    excluded.extend(bad)
+    keep = [i for i, p in enumerate(paths) if p not in set(bad)]
+    return Split(images, np.asarray([labels[i] for i in keep], np.int32), [paths[i] for i in keep])
+
+
+def load_dataset(
+    name: str = "gemstones",
+    image_size: int = 128,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+    root: str | os.PathLike | None = None,
+    splits: tuple[str, ...] = ("train", "val", "test"),
+    drop_test_duplicates: bool = True,
+) -> Dataset:
+    """Load a dataset into memory as fixed-size RGB arrays.
+
+    For a dataset with ``train/`` and ``test/`` folders the test folder is the
+    test set and a stratified validation split is carved from train. For a
+    dataset of ``<Class>/`` folders only, a stratified train/validation/test
+    split is made. Both use ``seed``. Byte-identical files are handled so no
+    image sits on both sides of a split (see ``drop_test_duplicates``).
+
+    Parameters
+    ----------
+    name : str
+        Dataset name (``"gemstones"`` or ``"architecture"``).
+    image_size : int
+        Side length in pixels.
+    val_fraction, test_fraction : float
+        Fractions of the images for validation (and test, when no split exists).
+    seed : int
+        Seed of the stratified splits.
+    root : path, optional
+        Dataset root; default :func:`dataset_root`.
+    splits : tuple of str
+        Which splits to decode (others come back empty, saving time).
+    drop_test_duplicates : bool
+        Remove from train/validation any file whose bytes equal a test file's,
+        and drop every copy of a file that appears under two classes.
+
+    Returns
+    -------
+    Dataset
+        Unreadable files are excluded, listed in ``excluded`` and warned about once.
+    """
+    from sklearn.model_selection import train_test_split
+
+    root = Path(root) if root is not None else dataset_root(name)
+    excluded: list[str] = []
+    dropped: list[str] = []
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        classes = class_names(root / "train")
+        check_same_classes(classes, class_names(root / "test"))
+        tr_paths, tr_labels, stray = _files_by_class(root / "train", classes)
+        te_paths, te_labels, stray2 = _files_by_class(root / "test", classes)
+        stray += stray2
+    else:
+        classes = class_names(root)
+        all_paths, all_labels, stray = _files_by_class(root, classes)
+        all_paths, all_labels = _dedupe(all_paths, all_labels, dropped, drop_test_duplicates)
+        tr_paths, te_paths, tr_labels, te_labels = train_test_split(
+            all_paths, all_labels, test_size=test_fraction, stratify=all_labels, random_state=seed
+        )
+    if drop_test_duplicates:
+        test_hashes = {_sha1(p) for p in te_paths}
+        leak = [p for p in tr_paths if _sha1(p) in test_hashes]
+        if leak:
+            warnings.warn(
+                f"{len(leak)} training file(s) are byte-identical to test files and were "
+                f"left out of training: {leak}",
+                stacklevel=2,
+            )
+            dropped.extend(leak)
+            keep = [i for i, p in enumerate(tr_paths) if p not in set(leak)]
+            tr_paths = [tr_paths[i] for i in keep]
+            tr_labels = [tr_labels[i] for i in keep]
+    tr_paths, va_paths, tr_labels, va_labels = train_test_split(
+        tr_paths, tr_labels, test_size=val_fraction, stratify=tr_labels, random_state=seed
+    )
+    empty = Split(np.zeros((0, image_size, image_size, 3), np.uint8), np.zeros(0, np.int32))
+    parts = {}
+    for split_name, p, lab in (
+        ("train", tr_paths, tr_labels),
+        ("val", va_paths, va_labels),
+        ("test", te_paths, te_labels),
+    ):
+        parts[split_name] = _make_split(p, lab, image_size, excluded) if split_name in splits else Split(
+            empty.images, empty.labels, list(p)
+        )
+    unreadable = [p for p in excluded if p not in set(dropped)]
+    if stray or unreadable:
+        warnings.warn(
+            "left out of the dataset: "
+            + (f"non-image files {stray}; " if stray else "")
+            + (f"unreadable images {unreadable} (replace or delete them)" if unreadable else ""),
+            stacklevel=2,
+        )
+    return Dataset(
+        name, root, classes, image_size, parts["train"], parts["val"], parts["test"],
+        excluded=excluded + stray + dropped,
+    )
+
+
+def _dedupe(
+    paths: list[str], labels: list[int], dropped: list[str], enabled: bool
+) -> tuple[list[str], list[int]]:
+    """Keep one copy of byte-identical files; drop groups that span classes."""
+    if not enabled:
+        return paths, labels
+    by_hash: dict[str, list[int]] = {}
+    for i, p in enumerate(paths):
+        by_hash.setdefault(_sha1(p), []).append(i)
+    keep = []
+    for idx in by_hash.values():
+        if len({labels[i] for i in idx}) == 1:
+            keep.append(idx[0])  # one copy; a picture filed under two styles has no right answer
+    keep.sort()
+    dropped.extend(p for i, p in enumerate(paths) if i not in set(keep))
+    return [paths[i] for i in keep], [labels[i] for i in keep]

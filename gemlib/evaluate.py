@@ -1,0 +1,138 @@
+"""Scores of a trained model: accuracy with intervals, per-class table, confusions, calibration."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+
+def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
+    """Logits for ``uint8`` or float images 0-255 (N, H, W, 3).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Takes pixel values 0-255.
+    images : numpy.ndarray
+        Batch of images.
+    batch_size : int
+        Prediction batch size.
+    tta : bool
+        Average the logits over the four flips (test-time augmentation).
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, n_classes) float32.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    views = [x]
+    if tta:
+        views += [x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    out = [model.predict(v, batch_size=batch_size, verbose=0) for v in views]
+    return np.mean(out, axis=0).astype(np.float32)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def topk_correct(logits: np.ndarray, labels: np.ndarray, k: int = 1) -> np.ndarray:
+    """Boolean (N,): is the true label among the ``k`` highest scores."""
+    top = np.argsort(-logits, axis=1)[:, :k]
+    return (top == np.asarray(labels)[:, None]).any(axis=1)
+
+
+def bootstrap_ci(
+    correct: np.ndarray, n_boot: int = 2000, level: float = 0.95, seed: int = 0
+) -> tuple[float, float, float]:
+    """Mean of a 0/1 vector with a percentile bootstrap interval.
+
+    Returns
+    -------
+    (mean, low, high) : tuple of float
+    """
+    correct = np.asarray(correct, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(correct), size=(n_boot, len(correct)))
+    means = correct[idx].mean(axis=1)
+    a = (1 - level) / 2
+    return float(correct.mean()), float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
+
+
+def accuracy_table(logits: np.ndarray, labels: np.ndarray, seed: int = 0) -> pd.DataFrame:
+    """Top-1 and top-5 accuracy with bootstrap 95 % intervals, one row each."""
+    rows = []
+    for k in (1, 5):
+        m, lo, hi = bootstrap_ci(topk_correct(logits, labels, k), seed=seed)
+        rows.append({"metric": f"top{k}", "accuracy": m, "ci_low": lo, "ci_high": hi, "n": len(labels)})
+    return pd.DataFrame(rows)
+
+
+def per_class_table(labels: np.ndarray, predicted: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Precision, recall, F1 and support per class (scikit-learn), sorted by F1."""
+    p, r, f, s = precision_recall_fscore_support(
+        labels, predicted, labels=np.arange(len(classes)), zero_division=0
+    )
+    table = pd.DataFrame({"class": classes, "precision": p, "recall": r, "f1": f, "support": s})
+    return table.sort_values(["f1", "class"]).reset_index(drop=True)
+
+
+def normalised_confusion(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion matrix normalised per true class: row i sums to 1 (recall on the diagonal)."""
+    cm = confusion_matrix(labels, predicted, labels=np.arange(n_classes)).astype(np.float64)
+    rows = cm.sum(axis=1, keepdims=True)
+    return np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
+
+
+def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str], top: int = 10) -> pd.DataFrame:
+    """The most frequent (true, predicted) mistakes, with counts and the share of the true class."""
+    cm = confusion_matrix(labels, predicted, labels=np.arange(len(classes)))
+    np.fill_diagonal(cm, 0)
+    support = np.bincount(labels, minlength=len(classes))
+    pairs = [
+        (classes[i], classes[j], int(cm[i, j]), cm[i, j] / max(1, support[i]))
+        for i, j in zip(*np.nonzero(cm))
+    ]
+    table = pd.DataFrame(pairs, columns=["true", "predicted", "count", "share_of_true"])
+    return table.sort_values(["count", "true", "predicted"], ascending=[False, True, True]).head(top).reset_index(drop=True)
+
+
+def calibration(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> tuple[float, pd.DataFrame]:
+    """Expected calibration error and the reliability table.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray
+        (N, C) softmax outputs.
+    labels : numpy.ndarray
+        True classes.
+    n_bins : int
+        Equal-width confidence bins over [0, 1].
+
+    Returns
+    -------
+    ece : float
+        Sum over bins of (bin share) x |accuracy - confidence|.
+    table : pandas.DataFrame
+        Per bin: ``low``, ``high``, ``count``, ``confidence``, ``accuracy``.
+    """
+    conf = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == labels
+    edges = np.linspace(0, 1, n_bins + 1)
+    idx = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    rows, ece = [], 0.0
+    for b in range(n_bins):
+        m = idx == b
+        c = int(m.sum())
+        acc = float(correct[m].mean()) if c else np.nan
+        cf = float(conf[m].mean()) if c else np.nan
+        if c:
+            ece += c / len(labels) * abs(acc - cf)
+        rows.append({"low": edges[b], "high": edges[b + 1], "count": c, "confidence": cf, "accuracy": acc})
+    return float(ece), pd.DataFrame(rows)

@@ -1,0 +1,254 @@
+"""Honest, resumable training: validation split for early stopping, test set untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from gemlib.augment import AugmentConfig, build_augmenter
+from gemlib.data import Dataset, Split
+from gemlib.models import build_resnet
+
+#: Environment variable that makes training exit hard after an epoch (tests use it).
+CRASH_ENV = "GEMLIB_CRASH_AFTER_EPOCH"
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a training run.
+
+    Attributes are the command-line options of ``python -m gemlib train``.
+    """
+
+    dataset: str = "gemstones"
+    image_size: int = 128
+    epochs: int = 100
+    batch_size: int = 32
+    learning_rate: float = 2e-3
+    weight_decay: float = 5e-4
+    warmup_epochs: int = 3
+    label_smoothing: float = 0.1
+    mixup: float = 0.0
+    widths: tuple[int, ...] = (32, 64, 128, 256)
+    blocks_per_stage: int = 1
+    head_units: int = 256
+    dropout: float = 0.3
+    patience: int = 30
+    val_fraction: float = 0.1
+    seed: int = 0
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    max_batches: int | None = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready dictionary."""
+        d = asdict(self)
+        d["widths"] = list(self.widths)
+        return d
+
+
+def make_tf_dataset(
+    split: Split,
+    num_classes: int,
+    batch_size: int,
+    training: bool = False,
+    augment: AugmentConfig | None = None,
+    mixup: float = 0.0,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """A ``tf.data`` pipeline of (float images 0-255, one-hot labels).
+
+    Parameters
+    ----------
+    split : Split
+        Decoded images and labels.
+    num_classes : int
+        Width of the one-hot labels.
+    batch_size : int
+        Batch size.
+    training : bool
+        Shuffle every epoch and augment.
+    augment : AugmentConfig, optional
+        Augmentation applied when ``training``.
+    mixup : float
+        Beta(a, a) mixup strength when ``training`` (0 = off).
+    seed : int
+        Shuffle and augmentation seed.
+
+    Returns
+    -------
+    tf.data.Dataset
+    """
+    ds = tf.data.Dataset.from_tensor_slices((split.images, split.labels))
+    if training:
+        ds = ds.shuffle(len(split), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    ds = ds.map(
+        lambda x, y: (tf.cast(x, tf.float32), tf.one_hot(y, num_classes)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    if training and augment is not None:
+        aug = build_augmenter(augment, seed=seed)
+        ds = ds.map(lambda x, y: (aug(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    if training and mixup > 0:
+        def _mix(x, y):
+            n = tf.shape(x)[0]
+            g1 = tf.random.gamma([n], mixup)
+            g2 = tf.random.gamma([n], mixup)
+            lam = g1 / (g1 + g2)
+            perm = tf.random.shuffle(tf.range(n))
+            lx = tf.reshape(lam, [-1, 1, 1, 1])
+            ly = tf.reshape(lam, [-1, 1])
+            return lx * x + (1 - lx) * tf.gather(x, perm), ly * y + (1 - ly) * tf.gather(y, perm)
+
+        ds = ds.map(_mix, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
+    """Compile with AdamW, linear warm-up then cosine decay, label-smoothed loss."""
+    total = max(1, config.epochs * steps_per_epoch)
+    warm = min(config.warmup_epochs * steps_per_epoch, total - 1)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.learning_rate * 0.1 if warm else config.learning_rate,
+        decay_steps=max(1, total - warm),
+        alpha=0.01,
+        warmup_target=config.learning_rate if warm else None,
+        warmup_steps=warm,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
+        metrics=[
+            keras.metrics.CategoricalAccuracy(name="accuracy"),
+            keras.metrics.TopKCategoricalAccuracy(k=5, name="top5"),
+        ],
+    )
+
+
+class _CrashAfter(keras.callbacks.Callback):
+    """Exit the process hard after an epoch, to prove resuming works."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        if epoch + 1 >= self.epoch:
+            print(f"[gemlib] simulated crash after epoch {epoch + 1}", flush=True)
+            os._exit(3)
+
+
+def git_commit() -> str:
+    """The current git commit of the project, or ``"unknown"``."""
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+            cwd=Path(__file__).resolve().parent,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _best_so_far(history_csv: Path) -> float | None:
+    if not history_csv.is_file() or history_csv.stat().st_size == 0:
+        return None
+    hist = pd.read_csv(history_csv)
+    return float(hist["val_accuracy"].max()) if "val_accuracy" in hist and len(hist) else None
+
+
+def train(
+    config: TrainConfig,
+    data: Dataset,
+    run_dir: str | os.PathLike,
+    model: keras.Model | None = None,
+    verbose: int | str = "auto",
+) -> tuple[keras.Model, pd.DataFrame, float]:
+    """Train with early stopping on the validation split, resumably.
+
+    ``run_dir`` receives ``backup/`` (state for resuming after an interruption),
+    ``best.weights.h5`` (best validation accuracy so far), ``history.csv`` and
+    ``config.json``. Running again with the same ``run_dir`` resumes.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The recipe.
+    data : Dataset
+        Decoded splits; the test split is not looked at.
+    run_dir : path
+        Working folder of this run.
+    model : keras.Model, optional
+        A model to train (default: :func:`gemlib.models.build_resnet` from ``config``).
+    verbose : int or str
+        Keras progress output.
+
+    Returns
+    -------
+    model : keras.Model
+        With the best validation weights restored.
+    history : pandas.DataFrame
+        One row per epoch.
+    seconds : float
+        Wall time of all sessions of this run (summed across resumes).
+    """
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)
+    n_classes = len(data.classes)
+    train_ds = make_tf_dataset(
+        data.train, n_classes, config.batch_size, True, config.augment, config.mixup, config.seed
+    )
+    val_ds = make_tf_dataset(data.val, n_classes, config.batch_size)
+    if config.max_batches:
+        train_ds = train_ds.take(config.max_batches)
+        val_ds = val_ds.take(config.max_batches)
+    steps = config.max_batches or int(np.ceil(len(data.train) / config.batch_size))
+    if model is None:
+        model = build_resnet(
+            n_classes, config.image_size, config.widths, config.blocks_per_stage,
+            config.head_units, config.dropout,
+        )
+    compile_model(model, config, steps)
+    (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
+    history_csv = run_dir / "history.csv"
+    best_path = run_dir / "best.weights.h5"
+    best = _best_so_far(history_csv)
+    callbacks: list[keras.callbacks.Callback] = [
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.ModelCheckpoint(
+            str(best_path), monitor="val_accuracy", mode="max", save_best_only=True,
+            save_weights_only=True, initial_value_threshold=best,
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience),
+        keras.callbacks.CSVLogger(str(history_csv), append=True),
+    ]
+    if os.environ.get(CRASH_ENV):
+        callbacks.append(_CrashAfter(int(os.environ[CRASH_ENV])))
+    seconds_file = run_dir / "seconds.json"
+    previous = json.loads(seconds_file.read_text())["seconds"] if seconds_file.is_file() else 0.0
+
+    class _Clock(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            spent = previous + time.perf_counter() - self.start
+            seconds_file.write_text(json.dumps({"seconds": spent, "epoch": epoch + 1}))
+
+    callbacks.insert(1, _Clock())
+    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    if best_path.is_file():
+        model.load_weights(str(best_path))
+    history = pd.read_csv(history_csv)
+    history = history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    seconds = json.loads(seconds_file.read_text())["seconds"] if seconds_file.is_file() else 0.0
+    return model, history, seconds
