@@ -128,7 +128,7 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         arr = np.asarray(img, dtype=np.float64)
         top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
         arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        img = Image.fromarray(arr, mode="L")
+        img = Image.fromarray(arr)
     elif img.mode == "F":
         arr = np.asarray(img, dtype=np.float64)
         top = 1.0 if arr.max() <= 1.0 else 255.0
@@ -266,7 +266,32 @@ def scan(root: str | os.PathLike, workers: int = 4) -> pd.DataFrame:
     return table
 
 
-def find_duplicates(table: pd.DataFrame, near: bool = False) -> pd.DataFrame:
+def _close_groups(hashes: list[int], max_distance: int) -> list[list[int]]:
+    """Connected groups of 64-bit hashes within ``max_distance`` bits of each other."""
+    h = np.asarray(hashes, dtype=np.uint64)
+    popcount = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    parent = list(range(len(h)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for start in range(0, len(h), 512):
+        block = h[start : start + 512, None] ^ h[None, :]
+        dist = popcount[block.view(np.uint8).reshape(*block.shape, 8)].sum(-1)
+        for i, j in zip(*np.nonzero(dist <= max_distance)):
+            a, b = find(start + int(i)), find(int(j))
+            if a != b:
+                parent[a] = b
+    groups: dict[int, list[int]] = {}
+    for i in range(len(h)):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]
+
+
+def find_duplicates(table: pd.DataFrame, near: bool = False, max_distance: int = 4) -> pd.DataFrame:
     """Group byte-identical files (and, optionally, perceptually identical ones).
 
     Parameters
@@ -275,7 +300,10 @@ def find_duplicates(table: pd.DataFrame, near: bool = False) -> pd.DataFrame:
         Output of :func:`scan`.
     near : bool
         Also group readable images whose perceptual hashes (``imagehash.phash``)
-        are equal but whose bytes differ; those rows have ``kind == "near"``.
+        differ by at most ``max_distance`` of 64 bits but whose bytes differ;
+        those rows have ``kind == "near"``.
+    max_distance : int
+        Hamming distance for near-duplicates.
 
     Returns
     -------
@@ -294,10 +322,12 @@ def find_duplicates(table: pd.DataFrame, near: bool = False) -> pd.DataFrame:
         hashes = []
         for p in readable["path"]:
             with Image.open(p) as img:
-                hashes.append(str(imagehash.phash(_to_rgb(img))))
-        readable["phash"] = hashes
-        for _, grp in readable.groupby("phash", sort=True):
-            if len(grp) > 1 and grp["sha1"].nunique() > 1:
+                img.draft("RGB", (64, 64))
+                bits = imagehash.phash(_to_rgb(img)).hash.flatten()
+            hashes.append(int("".join("1" if b else "0" for b in bits), 2))
+        for members in _close_groups(hashes, max_distance):
+            grp = readable.iloc[members]
+            if grp["sha1"].nunique() > 1:
                 groups.append(("near", grp))
     rows = []
     for kind, grp in groups:
@@ -469,6 +499,9 @@ def load_dataset(
     drop_test_duplicates : bool
         Remove from train/validation any file whose bytes equal a test file's,
         and drop every copy of a file that appears under two classes.
+
+    The splits are drawn over the candidate file names, before decoding, so a
+    split never changes because some other file was repaired or broken.
 
     Returns
     -------

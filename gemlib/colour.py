@@ -1,0 +1,191 @@
+"""The colour hypothesis, tested: image transforms that remove colour or shape, and a colour-only classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from skimage.color import hsv2rgb, rgb2gray, rgb2hsv
+from skimage.feature import local_binary_pattern
+
+
+def to_greyscale(images: np.ndarray) -> np.ndarray:
+    """Luminance (ITU-R 601) copied into three channels; ``uint8`` in, ``uint8`` out."""
+    x = np.asarray(images, np.float32)
+    grey = x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114
+    return np.repeat(np.clip(grey + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def rotate_hue(images: np.ndarray, degrees: float) -> np.ndarray:
+    """Shift the hue of every pixel by ``degrees``; saturation, value and shape untouched."""
+    hsv = rgb2hsv(np.asarray(images, np.uint8))
+    hsv[..., 0] = (hsv[..., 0] + degrees / 360.0) % 1.0
+    return np.clip(hsv2rgb(hsv) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def shuffle_patches(images: np.ndarray, grid: int = 4, seed: int = 0) -> np.ndarray:
+    """Cut each image into ``grid`` x ``grid`` tiles and shuffle them.
+
+    Colour and local texture stay, global shape goes. The image side must be a
+    multiple of ``grid``.
+    """
+    x = np.asarray(images)
+    n, h, w, c = x.shape
+    if h % grid or w % grid:
+        raise ValueError(f"image side {h}x{w} is not a multiple of grid={grid}")
+    th, tw = h // grid, w // grid
+    tiles = x.reshape(n, grid, th, grid, tw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, grid * grid, th, tw, c)
+    rng = np.random.default_rng(seed)
+    out = np.stack([t[rng.permutation(grid * grid)] for t in tiles])
+    return out.reshape(n, grid, grid, th, tw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h, w, c)
+
+
+def colour_features(images: np.ndarray, bins: int = 16, lbp: bool = True) -> np.ndarray:
+    """Colour histograms (RGB and HSV, ``bins`` per channel) and an optional LBP texture histogram.
+
+    In the spirit of Chow & Reyes-Aldasoro (Minerals 2022): every histogram is
+    normalised to sum 1, so image size does not matter.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 6 * bins [+ 10]) float32 features.
+    """
+    feats = []
+    for img in np.asarray(images, np.uint8):
+        hsv = rgb2hsv(img)
+        parts = [np.histogram(img[..., k], bins=bins, range=(0, 256))[0] for k in range(3)]
+        parts += [np.histogram(hsv[..., k], bins=bins, range=(0, 1))[0] for k in range(3)]
+        if lbp:
+            codes = local_binary_pattern((rgb2gray(img) * 255).astype(np.uint8), P=8, R=1, method="uniform")
+            parts.append(np.histogram(codes, bins=10, range=(0, 10))[0])
+        f = np.concatenate([p / max(1, p.sum()) for p in parts])
+        feats.append(f)
+    return np.asarray(feats, np.float32)
+
+
+def histogram_baseline(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    lbp: bool = True,
+    seed: int = 0,
+    n_estimators: int = 500,
+) -> np.ndarray:
+    """Random forest on :func:`colour_features`; returns class probabilities for the test images."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=-1)
+    forest.fit(colour_features(train_images, lbp=lbp), train_labels)
+    proba = forest.predict_proba(colour_features(test_images, lbp=lbp))
+    full = np.zeros((len(test_images), int(max(train_labels.max(), 0)) + 1), np.float32)
+    full[:, forest.classes_] = proba
+    return full
+
+
+def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
+    """Top-1 (and top-5) with 95 % intervals on the test set under each colour experiment.
+
+    Parameters
+    ----------
+    model : keras.Model
+        The colour-trained CNN (takes 0-255 RGB).
+    data : gemlib.data.Dataset
+        With decoded train and test splits.
+    seed : int
+        Patch-shuffle, forest and bootstrap seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows: original, greyscale, hue +90, hue +180, patch shuffle 4x4, colour
+        histogram + LBP forest, colour histogram forest; columns ``experiment``,
+        ``key``, ``top1``, ``top1_low``, ``top1_high``, ``top5``.
+    """
+    from gemlib.evaluate import bootstrap_ci, predict_logits, topk_correct
+
+    x, y = data.test.images, data.test.labels
+    runs = {
+        ("original", "original_top1"): lambda: predict_logits(model, x),
+        ("greyscale", "greyscale_top1"): lambda: predict_logits(model, to_greyscale(x)),
+        ("hue rotated 90°", "hue_rotated_top1"): lambda: predict_logits(model, rotate_hue(x, 90)),
+        ("hue rotated 180°", "hue_rotated_180_top1"): lambda: predict_logits(model, rotate_hue(x, 180)),
+        ("patches shuffled 4×4", "patch_shuffled_top1"): lambda: predict_logits(model, shuffle_patches(x, 4, seed)),
+        ("colour histogram + LBP forest", "colour_histogram_top1"): lambda: histogram_baseline(
+            data.train.images, data.train.labels, x, lbp=True, seed=seed),
+        ("colour histogram forest (no LBP)", "colour_only_histogram_top1"): lambda: histogram_baseline(
+            data.train.images, data.train.labels, x, lbp=False, seed=seed),
+    }
+    rows = []
+    for (name, key), run in runs.items():
+        scores = run()
+        m, lo, hi = bootstrap_ci(topk_correct(scores, y, 1), seed=seed)
+        rows.append({"experiment": name, "key": key, "top1": m, "top1_low": lo, "top1_high": hi,
+                     "top5": float(topk_correct(scores, y, 5).mean())})
+    return pd.DataFrame(rows)
+
+
+def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root=None, write_card: bool = True) -> pd.DataFrame:
+    """Load the shipped model and its data, run :func:`colour_experiments`, store the figures in its card."""
+    from gemlib import card as cards
+    from gemlib.data import load_dataset
+
+    card = cards.load_card(model_path)
+    cfg = card.get("config", {})
+    data = load_dataset(card["dataset"], card["image_size"], val_fraction=cfg.get("val_fraction", 0.1),
+                        seed=cfg.get("seed", 0), root=data_root, splits=("train", "test"))
+    model, card = cards.load_model(model_path, data.classes)
+    table = colour_experiments(model, data)
+    if write_card:
+        evaluation = dict(card.get("evaluation", {}))
+        for row in table.itertuples():
+            evaluation[row.key] = round(float(row.top1), 4)
+            evaluation[row.key.replace("top1", "top1_ci95")] = [round(row.top1_low, 4), round(row.top1_high, 4)]
+        evaluation["command"] = f"python -m gemlib colour --model {model_path}"
+        cards.update_card(model_path, evaluation=evaluation)
+    return table
+
+
+def class_colour_stats(images: np.ndarray, labels: np.ndarray, classes: list[str]) -> pd.DataFrame:
+    """Mean colour of each class: circular mean hue (degrees), saturation, value, mean RGB.
+
+    Pixels close to white (value > 0.92 and saturation < 0.08) are ignored, so the
+    common white photo backgrounds do not wash every class out to grey.
+    """
+    rows = []
+    for k, name in enumerate(classes):
+        px = np.asarray(images[labels == k], np.uint8).reshape(-1, 3)
+        if len(px) == 0:
+            continue
+        hsv = rgb2hsv(px[None])[0]
+        keep = ~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))
+        hsv, px = (hsv[keep], px[keep]) if keep.any() else (hsv, px)
+        angle = hsv[:, 0] * 2 * np.pi
+        weight = hsv[:, 1]  # grey pixels carry no hue
+        hue = np.degrees(np.arctan2((weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum())) % 360
+        rows.append({"label": name, "hue": hue, "saturation": float(hsv[:, 1].mean()),
+                     "value": float(hsv[:, 2].mean()), "mean_r": float(px[:, 0].mean()),
+                     "mean_g": float(px[:, 1].mean()), "mean_b": float(px[:, 2].mean())})
+    return pd.DataFrame(rows)
+
+
+def class_palettes(images: np.ndarray, labels: np.ndarray, classes: list[str], k: int = 6, seed: int = 0) -> dict[str, np.ndarray]:
+    """Dominant colours of each class: k-means (scikit-learn) on its pixels, most frequent first.
+
+    Returns
+    -------
+    dict
+        ``label -> (k, 3) uint8``.
+    """
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for c, name in enumerate(classes):
+        px = np.asarray(images[labels == c], np.float32).reshape(-1, 3)
+        if len(px) == 0:
+            continue
+        px = px[rng.choice(len(px), size=min(len(px), 4000), replace=False)]
+        km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(px)
+        order = np.argsort(-np.bincount(km.labels_, minlength=k))
+        out[name] = np.clip(km.cluster_centers_[order] + 0.5, 0, 255).astype(np.uint8)
+    return out

@@ -1,0 +1,209 @@
+"""Drawing. Every function takes results already computed (arrays, DataFrames) and returns a Figure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+
+def class_distribution(table: pd.DataFrame, top: int | None = None) -> Figure:
+    """Images per class and split (bar chart) from :func:`gemlib.data.scan`'s table."""
+    counts = table.groupby(["label", "split"]).size().rename("images").reset_index()
+    order = counts.groupby("label")["images"].sum().sort_values(ascending=False).index
+    if top:
+        order = order[:top]
+    height = max(4, 0.14 * len(order))
+    fig, ax = plt.subplots(figsize=(8, height))
+    hue = "split" if counts["split"].nunique() > 1 else None
+    sns.barplot(data=counts[counts["label"].isin(order)], y="label", x="images", hue=hue, order=order, ax=ax)
+    ax.set_ylabel("")
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None, cols: int = 8, size: float = 1.6) -> Figure:
+    """A grid of images with optional titles."""
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * size * 1.12), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, img in enumerate(images):
+        ax = axes.ravel()[i]
+        ax.imshow(img)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def size_scatter(table: pd.DataFrame) -> Figure:
+    """Width against height of every readable image, coloured by mode."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ok = table[table["readable"]]
+    sns.scatterplot(data=ok, x="width", y="height", hue="mode", s=10, ax=ax)
+    ax.set(xscale="log", yscale="log", title="image sizes (pixels)")
+    fig.tight_layout()
+    return fig
+
+
+def palette_strips(palettes: dict[str, np.ndarray], cols: int = 3) -> Figure:
+    """One strip of dominant colours per class; ``palettes[label]`` is (k, 3) uint8."""
+    labels = list(palettes)
+    rows = int(np.ceil(len(labels) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.2, rows * 0.32), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, label in zip(axes.ravel(), labels):
+        ax.imshow(palettes[label][None], aspect="auto")
+        ax.text(-0.02, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=6)
+    fig.subplots_adjust(left=0.12, wspace=0.6, hspace=0.25)
+    return fig
+
+
+def colour_scatter(stats: pd.DataFrame) -> Figure:
+    """Mean hue against mean saturation per class, points drawn in each class's mean colour."""
+    fig, ax = plt.subplots(figsize=(7, 5))
+    colours = stats[["mean_r", "mean_g", "mean_b"]].to_numpy() / 255.0
+    ax.scatter(stats["hue"], stats["saturation"], c=colours, s=80, edgecolor="k", linewidth=0.4)
+    for _, r in stats.iterrows():
+        ax.annotate(r["label"], (r["hue"], r["saturation"]), fontsize=5, alpha=0.7)
+    ax.set(xlabel="mean hue (circular, degrees)", ylabel="mean saturation", title="classes in colour space")
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
+    """Training and validation curves of one or more runs (``history.csv`` tables)."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        for name, h in histories.items():
+            ep = h["epoch"] + 1
+            line = ax.plot(ep, h[metric], label=f"{name} train")[0]
+            ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=f"{name} validation")
+        ax.set(xlabel="epoch", title=metric)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def confusion(matrix: np.ndarray, classes: Sequence[str], title: str = "confusion (rows: true class, sum to 1)") -> Figure:
+    """Row-normalised confusion matrix, readable for ~90 classes."""
+    n = len(classes)
+    side = max(6, 0.13 * n)
+    fig, ax = plt.subplots(figsize=(side, side))
+    sns.heatmap(matrix, cmap="viridis", vmin=0, vmax=1, square=True, ax=ax,
+                xticklabels=classes, yticklabels=classes, cbar_kws={"shrink": 0.5})
+    ax.tick_params(labelsize=5 if n > 40 else 8)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.tight_layout()
+    return fig
+
+
+def reliability(table: pd.DataFrame, ece: float) -> Figure:
+    """Reliability diagram from :func:`gemlib.evaluate.calibration`."""
+    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    t = table.dropna()
+    ax.bar(t["low"], t["accuracy"], width=t["high"] - t["low"], align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+    ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
+    ax.set(xlabel="confidence", ylabel="accuracy", title=f"reliability (ECE = {ece:.3f})", xlim=(0, 1), ylim=(0, 1))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def confused_pairs(pairs: pd.DataFrame, examples: dict[str, np.ndarray], n: int = 6) -> Figure:
+    """Each confused (true, predicted) pair as two example images side by side."""
+    pairs = pairs.head(n)
+    fig, axes = plt.subplots(len(pairs), 2, figsize=(4, 2 * len(pairs)), squeeze=False)
+    for row, (_, r) in zip(axes, pairs.iterrows()):
+        for ax, label, kind in ((row[0], r["true"], "true"), (row[1], r["predicted"], "taken for")):
+            ax.imshow(examples[label])
+            ax.set_title(f"{kind}: {label}" + (f" ({r['count']}x)" if kind == "true" else ""), fontsize=7)
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> Figure:
+    """Top-1 with 95 % intervals for each colour experiment (horizontal bars)."""
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    y = np.arange(len(table))
+    err = np.vstack([table["top1"] - table["top1_low"], table["top1_high"] - table["top1"]])
+    ax.barh(y, table["top1"], xerr=err, color=sns.color_palette("muted", len(table)), capsize=3)
+    ax.set_yticks(y, table["experiment"])
+    ax.invert_yaxis()
+    ax.axvline(1 / 87, color="k", ls=":", label="chance (1/87)")
+    if reference is not None:
+        ax.axvline(reference, color="grey", ls="--", label="original images")
+    ax.set(xlabel="test top-1 accuracy (95 % bootstrap interval)", xlim=(0, 1))
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def saliency_rows(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, cmap: str = "inferno") -> Figure:
+    """One row per image: the photo, then one 2-D heatmap per method."""
+    n, k = len(images), len(maps)
+    fig, axes = plt.subplots(n, k + 1, figsize=(2.1 * (k + 1), 2.1 * n), squeeze=False)
+    for i in range(n):
+        axes[i, 0].imshow(images[i])
+        axes[i, 0].set_title(titles[i] if titles is not None else "image", fontsize=7)
+        for j, (name, hm) in enumerate(maps.items()):
+            axes[i, j + 1].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
+            if i == 0:
+                axes[i, j + 1].set_title(name, fontsize=8)
+    for ax in axes.ravel():
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def sanity_curves(table: pd.DataFrame) -> Figure:
+    """Similarity to the trained model's map as layers are randomised, per method and metric."""
+    mean = table.groupby(["step", "layer", "method"], sort=False)[["spearman_abs", "spearman_signed", "ssim"]].mean().reset_index()
+    labels = mean.drop_duplicates("step").sort_values("step")["layer"].tolist()
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
+    for ax, metric in zip(axes, ["spearman_abs", "spearman_signed", "ssim"]):
+        for m, g in mean.groupby("method"):
+            ax.plot(g["step"], g[metric], "o-", label=m)
+        ax.set_xticks(range(len(labels)), labels, rotation=70, fontsize=7)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set(title=metric.replace("_", " "), xlabel="randomised down to")
+    axes[0].set_ylabel("similarity to the trained model's map")
+    axes[0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame) -> Figure:
+    """Mean deletion and insertion curves per method, with mean areas in the legend."""
+    mean_area = areas.groupby("method")[["deletion_auc", "insertion_auc"]].mean()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    for m, g in curves.groupby("method", sort=False):
+        axes[0].plot(g["fraction"], g["deletion"], label=f"{m} (area {mean_area.loc[m, 'deletion_auc']:.3f})")
+        axes[1].plot(g["fraction"], g["insertion"], label=f"{m} (area {mean_area.loc[m, 'insertion_auc']:.3f})")
+    axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed", ylabel="target probability")
+    axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed")
+    for ax in axes:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def explanation_figure(image: np.ndarray, heatmap: np.ndarray, overlay: np.ndarray, title: str = "") -> Figure:
+    """Photo, heatmap and overlay side by side (the ``explain`` command's figure)."""
+    fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
+    for ax, img, name in zip(axes, (image, heatmap, overlay), ("photo", "VarGrad", "overlay")):
+        ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0, vmax=1 if img.ndim == 2 else None)
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,65 @@
+"""Shared fixtures: tiny synthetic datasets and the real data (a loud failure under CI)."""
+
+from __future__ import annotations
+
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def real_data_dir() -> Path | None:
+    """Folder holding gemstones/ and architecture/: $GEMLIB_DATA_DIR, else ../shared/data."""
+    env = os.environ.get("GEMLIB_DATA_DIR")
+    candidates = [Path(env)] if env else []
+    candidates.append(REPO.parent / "shared" / "data")
+    for c in candidates:
+        if (c / "gemstones" / "train").is_dir():
+            return c
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    found = real_data_dir()
+    if found is None:
+        msg = "real datasets not found: set GEMLIB_DATA_DIR to a folder holding gemstones/ and architecture/"
+        if os.environ.get("CI"):
+            pytest.fail(msg + " (CI must have them)")
+        pytest.skip(msg)
+    os.environ["GEMLIB_DATA_DIR"] = str(found)
+    return found
+
+
+def solid(colour: tuple[int, int, int], size: int = 24, mode: str = "RGB", seed: int = 0) -> Image.Image:
+    """A small image of one colour with a little noise, converted to ``mode``."""
+    rng = np.random.default_rng(seed)
+    arr = np.clip(np.array(colour)[None, None] + rng.integers(-10, 10, (size, size, 3)), 0, 255)
+    return Image.fromarray(arr.astype(np.uint8)).convert(mode)
+
+
+COLOURS = {"Red": (220, 30, 30), "Green": (30, 200, 40), "Blue": (30, 40, 220)}
+
+
+def make_dataset(root: Path, n_train: int = 10, n_test: int = 3, split: bool = True) -> Path:
+    """A three-class dataset of coloured squares, with or without train/test folders."""
+    for name, colour in COLOURS.items():
+        splits = [("train", n_train), ("test", n_test)] if split else [("", n_train + n_test)]
+        for s, n in splits:
+            d = root / s / name if s else root / name
+            d.mkdir(parents=True, exist_ok=True)
+            for i in range(n):
+                solid(colour, seed=zlib.crc32(f"{s}{name}{i}".encode())).save(d / f"{name.lower()}_{i}.jpg", quality=95)
+    return root
+
+
+@pytest.fixture()
+def tiny(tmp_path: Path) -> Path:
+    """Three-class train/test dataset of 24 px coloured squares."""
+    return make_dataset(tmp_path / "tiny")

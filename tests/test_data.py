@@ -1,0 +1,216 @@
+"""gemlib.data on tiny images with known answers, broken files included, and on the real data."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import COLOURS, make_dataset, solid
+from gemlib import data
+from gemlib.data import DataError
+
+
+# ------------------------------------------------------------------ load_image
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "CMYK", "P", "RGBA", "LA", "I;16"])
+def test_load_image_any_mode_gives_uint8_rgb(tmp_path, mode):
+    img = solid((200, 100, 50), size=20, mode="RGB")
+    if mode == "I;16":
+        arr = (np.asarray(img.convert("L"), np.uint16) * 257)
+        img = Image.fromarray(arr)
+        assert img.mode.startswith("I;16")
+    else:
+        img = img.convert(mode)
+    path = tmp_path / ("x.tif" if mode in ("CMYK", "I;16") else "x.png")
+    img.save(path)
+    out = data.load_image(path)
+    assert out.dtype == np.uint8 and out.shape == (20, 20, 3)
+    if mode in ("L", "LA", "I;16"):
+        assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+        # grey level of (200,100,50) is about 0.299*200+0.587*100+0.114*50 = 124.5
+        assert abs(out.mean() - 124.5) < 8
+    else:
+        assert abs(out[..., 0].mean() - 200) < 12 and abs(out[..., 2].mean() - 50) < 12
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    arr = np.zeros((10, 10, 4), np.uint8)
+    arr[..., 0] = 255  # red, fully transparent on the left half
+    arr[:, 5:, 3] = 255
+    Image.fromarray(arr).save(tmp_path / "a.png")
+    out = data.load_image(tmp_path / "a.png")
+    assert (out[:, :5] == 255).all()  # transparent -> white
+    assert (out[:, 5:] == [255, 0, 0]).all()  # opaque red stays red
+
+
+def test_palette_with_transparency(tmp_path):
+    img = Image.new("P", (8, 8), 0)
+    img.putpalette([0, 0, 255] + [0, 255, 0] * 255)
+    img.info["transparency"] = 0
+    img.save(tmp_path / "p.png", transparency=0)
+    assert (data.load_image(tmp_path / "p.png") == 255).all()
+
+
+def test_load_image_resizes(tmp_path):
+    solid((10, 20, 30), size=50).save(tmp_path / "x.jpg")
+    assert data.load_image(tmp_path / "x.jpg", size=16).shape == (16, 16, 3)
+
+
+def test_truncated_and_non_images_raise_clear_errors(tmp_path):
+    good = tmp_path / "g.jpg"
+    solid((1, 2, 3), size=64).save(good, quality=95)
+    trunc = tmp_path / "t.jpg"
+    trunc.write_bytes(good.read_bytes()[:200])
+    text = tmp_path / "notes.jpg"
+    text.write_text("hello")
+    for bad in (trunc, text, tmp_path / "missing.jpg"):
+        with pytest.raises(DataError) as info:
+            data.load_image(bad)
+        assert str(bad) in str(info.value)
+
+
+# ------------------------------------------------------------------ scan and duplicates
+
+def _messy(root: Path) -> Path:
+    make_dataset(root, n_train=3, n_test=1)
+    tr = root / "train"
+    good = tr / "Red" / "red_0.jpg"
+    (tr / "Red" / "truncated.jpg").write_bytes(good.read_bytes()[:100])
+    (tr / "Red" / "empty.jpg").write_bytes(b"")
+    (tr / "Green" / "readme.txt").write_text("not an image")
+    solid((0, 0, 0), mode="CMYK").save(tr / "Blue" / "cmyk.jpg")
+    shutil.copy(good, tr / "Green" / "copy_of_red.jpg")  # conflict: same bytes, two labels
+    shutil.copy(root / "test" / "Blue" / "blue_0.jpg", tr / "Blue" / "leak.jpg")  # crosses split
+    return root
+
+
+def test_scan_keeps_every_file_and_flags_broken_ones(tmp_path):
+    root = _messy(tmp_path / "m")
+    table = data.scan(root)
+    n_files = sum(1 for p in root.rglob("*") if p.is_file())
+    assert len(table) == n_files
+    assert {"path", "split", "label", "width", "height", "mode", "readable", "sha1"} <= set(table.columns)
+    unreadable = set(Path(p).name for p in table.loc[~table["readable"], "path"])
+    assert unreadable == {"truncated.jpg", "empty.jpg", "readme.txt"}
+    row = table[table["path"].str.endswith("cmyk.jpg")].iloc[0]
+    assert row["mode"] == "CMYK" and row["readable"] and row["label"] == "Blue" and row["split"] == "train"
+    assert set(table["split"]) == {"train", "test"}
+
+
+def test_find_duplicates_flags_conflicts_and_cross_split(tmp_path):
+    table = data.scan(_messy(tmp_path / "m"))
+    dups = data.find_duplicates(table)
+    assert len(dups) == 2
+    conflict = dups[dups["conflict"]].iloc[0]
+    assert sorted(conflict["labels"]) == ["Green", "Red"] and not conflict["cross_split"]
+    cross = dups[dups["cross_split"]].iloc[0]
+    assert sorted(cross["splits"]) == ["test", "train"] and not cross["conflict"]
+    assert (dups["kind"] == "exact").all()
+
+
+def test_near_duplicates_found_by_perceptual_hash(tmp_path):
+    root = tmp_path / "n"
+    (root / "A").mkdir(parents=True)
+    (root / "B").mkdir()
+    blocks = np.random.default_rng(0).integers(0, 255, (8, 8, 3), dtype=np.uint8)
+    img = Image.fromarray(blocks).resize((64, 64), Image.Resampling.NEAREST)
+    img.save(root / "A" / "x.png")
+    img.save(root / "B" / "x.jpg", quality=90)  # same picture, other bytes
+    dups = data.find_duplicates(data.scan(root), near=True)
+    near = dups[dups["kind"] == "near"]
+    assert len(near) == 1 and near.iloc[0]["conflict"]
+
+
+def test_scan_of_dataset_without_split(tmp_path):
+    table = data.scan(make_dataset(tmp_path / "a", n_train=2, n_test=0, split=False))
+    assert set(table["split"]) == {""} and set(table["label"]) == set(COLOURS)
+
+
+# ------------------------------------------------------------------ class lists and loading
+
+def test_empty_class_folder_is_an_error(tiny):
+    (tiny / "train" / "Empty").mkdir()
+    with pytest.raises(DataError, match="Empty"):
+        data.class_names(tiny / "train")
+
+
+def test_train_and_test_class_lists_must_agree(tiny):
+    shutil.rmtree(tiny / "test" / "Green")
+    with pytest.raises(DataError, match="only in train \\['Green'\\]"):
+        data.load_dataset("gemstones", 16, root=tiny)
+
+
+def test_load_dataset_fixed_order_stratified_and_warns_once(tiny):
+    (tiny / "test" / "Red" / "bad.jpg").write_bytes(b"broken")
+    (tiny / "train" / "Red" / "notes.txt").write_text("stray")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ds = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=1, root=tiny)
+    messages = [str(w.message) for w in caught if "left out" in str(w.message)]
+    assert len(messages) == 1 and "bad.jpg" in messages[0] and "notes.txt" in messages[0]
+    assert ds.classes == ["Blue", "Green", "Red"]
+    assert ds.train.images.shape[1:] == (16, 16, 3) and ds.train.images.dtype == np.uint8
+    assert len(ds.test) == 9 and len(ds.train) + len(ds.val) == 30
+    assert not any(p.endswith("bad.jpg") for p in ds.test.paths)
+    assert sorted(np.bincount(ds.val.labels).tolist()) == [3, 3, 3]  # stratified
+    assert not set(ds.val.paths) & set(ds.train.paths)
+    # the label of each image is its colour: red images have the largest red channel
+    red = ds.train.images[ds.train.labels == 2].mean(axis=(0, 1, 2))
+    assert red.argmax() == 0
+    again = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=1, root=tiny)
+    assert again.val.paths == ds.val.paths
+
+
+def test_train_copies_of_test_images_are_left_out(tiny):
+    shutil.copy(tiny / "test" / "Red" / "red_0.jpg", tiny / "train" / "Red" / "leak.jpg")
+    with pytest.warns(UserWarning, match="byte-identical"):
+        ds = data.load_dataset("gemstones", 16, root=tiny)
+    assert not any(p.endswith("leak.jpg") for p in ds.train.paths + ds.val.paths)
+
+
+def test_unsplit_dataset_gets_stratified_three_way_split(tmp_path):
+    root = make_dataset(tmp_path / "a", n_train=17, n_test=3, split=False)
+    shutil.copy(root / "Red" / "red_0.jpg", root / "Green" / "same_as_red.jpg")
+    ds = data.load_dataset("architecture", 16, val_fraction=0.2, test_fraction=0.2, root=root)
+    paths = ds.train.paths + ds.val.paths + ds.test.paths
+    assert len(paths) == len(set(paths)) == 59  # 61 files less the conflicting pair
+    assert not any(p.endswith(("same_as_red.jpg", "red_0.jpg")) for p in paths)
+    assert sorted(np.bincount(ds.test.labels).tolist()) == [4, 4, 4]
+
+
+def test_dataset_root_prefers_environment_and_fails_loudly_under_ci(tmp_path, monkeypatch):
+    make_dataset(tmp_path / "gemstones", n_train=1, n_test=1)
+    monkeypatch.setenv("GEMLIB_DATA_DIR", str(tmp_path))
+    assert data.dataset_root("gemstones") == tmp_path / "gemstones"
+    monkeypatch.setenv("GEMLIB_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "project")
+    with pytest.raises(DataError, match="CI"):
+        data.dataset_root("gemstones")
+    with pytest.raises(DataError, match="unknown dataset"):
+        data.dataset_root("rocks")
+
+
+# ------------------------------------------------------------------ the real data
+
+@pytest.mark.slow
+def test_real_gemstones_counts(data_dir):
+    table = data.scan(data_dir / "gemstones")
+    assert table["label"].nunique() == 87
+    assert (table["split"] == "train").sum() == 2856 and (table["split"] == "test").sum() == 363
+    assert table["readable"].all()
+    assert set(table["mode"]) >= {"RGB"}
+
+
+def test_real_class_lists_agree(data_dir):
+    train = data.class_names(data_dir / "gemstones" / "train")
+    assert len(train) == 87 and train == data.class_names(data_dir / "gemstones" / "test")
+
+
+def test_real_architecture_has_25_styles(data_dir):
+    assert len(data.class_names(data_dir / "architecture")) == 25
