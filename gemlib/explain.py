@@ -30,10 +30,10 @@ def _grad_fn(model: keras.Model) -> Callable:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 logits = model(x, training=False)
-                chosen = tf.gather(logits, target, axis=1)
-            # samples do not interact at inference, so the gradient of the sum
-            # is each sample's own gradient
-            return tape.gradient(tf.reduce_sum(chosen), x)
+                # samples do not interact at inference, so the gradient of the
+                # sum over the batch is each sample's own gradient
+                total = tf.reduce_sum(tf.gather(logits, target, axis=1))
+            return tape.gradient(total, x)
 
         _GRAD_FNS[model] = fn
     return _GRAD_FNS[model]

@@ -1,0 +1,63 @@
+"""Colour transforms and the colour-only baseline, on images whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gemlib import colour
+
+
+def test_greyscale_uses_luminance_weights():
+    img = np.zeros((1, 2, 2, 3), np.uint8)
+    img[..., 0] = 255
+    out = colour.to_greyscale(img)
+    assert (out == 76).all()  # 0.299 * 255 = 76.2
+
+
+def test_hue_rotation_by_120_maps_red_to_green_and_keeps_grey():
+    img = np.zeros((1, 2, 2, 3), np.uint8)
+    img[0, 0, 0] = (255, 0, 0)
+    img[0, 0, 1] = (128, 128, 128)
+    img[0, 1, :] = (0, 0, 255)
+    out = colour.rotate_hue(img, 120)
+    assert out[0, 0, 0].tolist() == [0, 255, 0]
+    assert out[0, 0, 1].tolist() == [128, 128, 128]
+    assert out[0, 1, 0].tolist() == [255, 0, 0]  # blue + 120 degrees = red
+    np.testing.assert_array_equal(colour.rotate_hue(img, 360), img)
+
+
+def test_patch_shuffle_keeps_pixels_moves_tiles():
+    img = np.arange(8 * 8 * 3, dtype=np.uint8).reshape(1, 8, 8, 3)
+    out = colour.shuffle_patches(img, grid=2, seed=3)
+    assert sorted(out.ravel().tolist()) == sorted(img.ravel().tolist())
+    tiles_in = {img[0, r:r + 4, c:c + 4].tobytes() for r in (0, 4) for c in (0, 4)}
+    tiles_out = {out[0, r:r + 4, c:c + 4].tobytes() for r in (0, 4) for c in (0, 4)}
+    assert tiles_in == tiles_out and not np.array_equal(img, out)
+
+
+def test_colour_features_are_normalised_histograms():
+    img = np.full((1, 8, 8, 3), 10, np.uint8)
+    f = colour.colour_features(img, bins=4, lbp=True)
+    assert f.shape == (1, 6 * 4 + 10)
+    np.testing.assert_allclose(f[0, :4], [1, 0, 0, 0])  # all red values in the first bin
+    np.testing.assert_allclose(f.reshape(-1)[:24].reshape(6, 4).sum(1), 1.0)
+
+
+def test_histogram_forest_separates_colours():
+    rng = np.random.default_rng(0)
+    base = np.array([[220, 30, 30], [30, 200, 40], [30, 40, 220]])
+    y = np.repeat(np.arange(3), 10)
+    x = np.clip(base[y][:, None, None, :] + rng.integers(-20, 20, (30, 8, 8, 3)), 0, 255).astype(np.uint8)
+    proba = colour.histogram_baseline(x[::2], y[::2], x[1::2], n_estimators=50)
+    assert (proba.argmax(1) == y[1::2]).all()
+
+
+def test_class_colour_stats_hue_of_pure_colours():
+    imgs = np.zeros((2, 4, 4, 3), np.uint8)
+    imgs[0] = (255, 0, 0)
+    imgs[1] = (0, 0, 255)
+    stats = colour.class_colour_stats(imgs, np.array([0, 1]), ["red", "blue"]).set_index("label")
+    assert abs(stats.loc["red", "hue"] % 360) < 1e-6 or abs(stats.loc["red", "hue"] - 360) < 1e-6
+    assert abs(stats.loc["blue", "hue"] - 240) < 1e-6
+    pal = colour.class_palettes(imgs, np.array([0, 1]), ["red", "blue"], k=1)
+    assert pal["blue"].tolist() == [[0, 0, 255]]

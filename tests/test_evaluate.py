@@ -1,0 +1,55 @@
+"""Metrics on hand-made predictions whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gemlib import evaluate as ev
+
+
+def test_topk_and_bootstrap():
+    logits = np.array([[3, 2, 1, 0], [0, 3, 2, 1], [0, 1, 2, 3], [3, 0, 1, 2]], float)
+    labels = np.array([0, 2, 0, 1])
+    assert ev.topk_correct(logits, labels, 1).tolist() == [True, False, False, False]
+    assert ev.topk_correct(logits, labels, 2).tolist() == [True, True, False, False]
+    m, lo, hi = ev.bootstrap_ci(np.r_[np.ones(70), np.zeros(30)], seed=0)
+    assert m == 0.7 and lo < 0.7 < hi
+    # binomial standard error sqrt(0.21/100) = 0.046: the 95 % interval is about +-0.09
+    assert 0.07 < hi - m < 0.11 and 0.07 < m - lo < 0.11
+
+
+def test_confusion_rows_sum_to_one_per_true_class():
+    labels = np.array([0, 0, 0, 0, 1, 1])
+    pred = np.array([0, 0, 0, 1, 1, 0])
+    cm = ev.normalised_confusion(labels, pred, 3)
+    np.testing.assert_allclose(cm[0], [0.75, 0.25, 0])
+    np.testing.assert_allclose(cm[1], [0.5, 0.5, 0])
+    np.testing.assert_allclose(cm[2], 0)  # a class never seen stays zero, no division by zero
+
+
+def test_per_class_and_most_confused():
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    pred = np.array([0, 1, 1, 1, 1, 2])
+    table = ev.per_class_table(labels, pred, ["a", "b", "c"])
+    row = table.set_index("class").loc["b"]
+    assert row["precision"] == pytest.approx(0.5) and row["recall"] == 1.0
+    pairs = ev.most_confused(labels, pred, ["a", "b", "c"])
+    assert len(pairs) == 2 and set(pairs["predicted"]) == {"b"}
+    assert pairs["share_of_true"].tolist() == [0.5, 0.5]
+
+
+def test_calibration_of_a_perfectly_calibrated_toy():
+    # 10 predictions at confidence 0.8 of which 8 are right: ECE 0
+    probs = np.tile([0.8, 0.2], (10, 1))
+    labels = np.array([0] * 8 + [1] * 2)
+    ece, table = ev.calibration(probs, labels)
+    assert ece == pytest.approx(0.0, abs=1e-9)
+    assert table["count"].sum() == 10
+    # all wrong at confidence 0.8: ECE 0.8
+    assert ev.calibration(probs, np.ones(10, int))[0] == pytest.approx(0.8)
+
+
+def test_softmax_rows():
+    p = ev.softmax(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]]))
+    np.testing.assert_allclose(p, [[0.5, 0.5], [0.25, 0.75]])

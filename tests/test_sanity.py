@@ -1,0 +1,50 @@
+"""Sanity checks and deletion/insertion on cases with known outcomes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gemlib import sanity
+from gemlib.models import build_resnet
+
+
+def test_identical_maps_are_perfectly_similar_and_noise_is_not():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(16, 16, 3))
+    same = sanity.map_similarity(a, a)
+    assert same["spearman_abs"] == pytest.approx(1) and same["ssim"] == pytest.approx(1)
+    other = sanity.map_similarity(a, rng.normal(size=(16, 16, 3)))
+    assert abs(other["spearman_abs"]) < 0.2 and other["ssim"] < 0.3
+
+
+def test_deletion_of_the_only_informative_pixel():
+    image = np.zeros((4, 4, 3), np.float32)
+    image[2, 1] = 255.0
+
+    def proba(batch):  # probability of class 0 = brightness of pixel (2, 1)
+        p = batch[:, 2, 1, 0] / 255.0
+        return np.stack([p, 1 - p], 1)
+
+    good = np.zeros((4, 4))
+    good[2, 1] = 1.0
+    r = sanity.deletion_insertion(proba, image, good, target=0, steps=16)
+    assert r["deletion"][0] == 1.0 and (r["deletion"][1:] == 0).all()
+    assert r["deletion_auc"] == pytest.approx(1 / 32)  # one trapezoid from 1 to 0 over 1/16
+    bad = 1.0 - good  # the informative pixel last
+    r_bad = sanity.deletion_insertion(proba, image, bad, target=0, steps=16)
+    assert r_bad["deletion_auc"] > 0.9 and r_bad["insertion_auc"] < r["insertion_auc"]
+
+
+def test_cascading_randomisation_covers_every_group_and_leaves_model_alone():
+    model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8)
+    before = [w.copy() for w in model.get_weights()]
+    x = np.random.default_rng(0).integers(0, 256, (1, 32, 32, 3)).astype(np.float32)
+    table = sanity.cascading_randomisation(model, x, np.array([1]), methods=("gradient",), n_samples=2)
+    groups = [g for g, _ in sanity.weighted_groups(model)]
+    assert groups[0] == "logits" and groups[-1] == "stem"
+    assert table["layer"].tolist() == ["trained"] + groups
+    assert table.loc[0, "spearman_abs"] == pytest.approx(1.0)
+    assert table["spearman_abs"].iloc[-1] < 0.9  # a fully random network explains differently
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)

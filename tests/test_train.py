@@ -1,0 +1,79 @@
+"""Training: data pipeline, a real tiny run, and resuming after a hard kill mid-run."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gemlib.augment import AugmentConfig, augment_examples
+from gemlib.data import Split, load_dataset
+from gemlib.train import CRASH_ENV, TrainConfig, make_tf_dataset, train
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_pipeline_batches_one_hot_and_keeps_colour():
+    split = Split(np.full((10, 8, 8, 3), 200, np.uint8), np.arange(10, dtype=np.int32) % 3)
+    x, y = next(iter(make_tf_dataset(split, 3, 4, training=True, augment=AugmentConfig(zoom=0))))
+    assert x.shape == (4, 8, 8, 3) and y.shape == (4, 3)
+    np.testing.assert_allclose(y.numpy().sum(1), 1.0)
+    # flips and rotations of a uniform image leave its colour alone (reflect padding)
+    np.testing.assert_allclose(x.numpy(), 200.0, atol=1e-3)
+
+
+def test_augmentation_changes_pose_not_colour():
+    img = np.zeros((16, 16, 3), np.uint8)
+    img[:8] = (200, 30, 30)
+    img[8:] = (30, 30, 200)
+    out = augment_examples(img, AugmentConfig(), n=6, seed=0)
+    assert out.shape == (6, 16, 16, 3) and out.dtype == np.uint8
+    assert any(not np.array_equal(o, img) for o in out)  # the pose changed
+    # every pixel is still (close to) one of the two colours: no hue shift
+    d = np.minimum(np.abs(out.astype(int) - [200, 30, 30]).sum(-1), np.abs(out.astype(int) - [30, 30, 200]).sum(-1))
+    assert np.median(d) < 5
+
+
+def test_tiny_training_learns_colours(tiny, tmp_path):
+    data = load_dataset("gemstones", 16, val_fraction=0.3, root=tiny)
+    cfg = TrainConfig(image_size=16, epochs=8, batch_size=8, learning_rate=3e-3, warmup_epochs=1,
+                      widths=(8, 8, 16, 16), head_units=16, dropout=0.0, label_smoothing=0.0)
+    model, history, seconds = train(cfg, data, tmp_path / "run", verbose=0)
+    assert list(history["epoch"]) == list(range(8)) and seconds > 0
+    assert (tmp_path / "run" / "best.weights.h5").is_file()
+    assert history["loss"].iloc[-1] < history["loss"].iloc[0]
+    pred = np.asarray(model.predict(data.test.images.astype("float32"), verbose=0)).argmax(1)
+    assert (pred == data.test.labels).mean() >= 0.6  # three colours: chance is 1/3
+
+
+def _cli_train(tiny: Path, run: Path, out: Path, crash: int | None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    if crash:
+        env[CRASH_ENV] = str(crash)
+    cmd = [sys.executable, "-m", "gemlib", "train", "--data-root", str(tiny), "--image-size", "16",
+           "--epochs", "4", "--batch-size", "8", "--widths", "8", "8", "16", "16", "--head-units", "16",
+           "--val-fraction", "0.3", "--run-dir", str(run), "--out", str(out), "--quiet"]
+    return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
+    run, out = tmp_path / "run", tmp_path / "m.keras"
+    first = _cli_train(tiny, run, out, crash=2)
+    assert first.returncode == 3, first.stderr[-2000:]
+    assert "simulated crash after epoch 2" in first.stdout
+    assert not out.exists()
+    assert len(pd.read_csv(run / "history.csv")) == 2
+    second = _cli_train(tiny, run, out, crash=None)
+    assert second.returncode == 0, second.stderr[-2000:]
+    # the resumed process ran only epochs 3 and 4
+    assert "Epoch 3/4" in second.stdout and "Epoch 1/4" not in second.stdout
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["epochs"] == 4 and card["history"]["epoch"] == [0, 1, 2, 3]
+    assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 16
+    assert 0 <= card["test_accuracy"] <= card["test_top5"] <= 1
+    assert card["command"].startswith("python -m gemlib train")
