@@ -139,9 +139,10 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    from gemlib.data import dataset_root
     from gemlib.download import download
 
-    path = download(args.dataset, Path(args.dest) if args.dest else None)
+    path = download(args.dataset, Path(args.dest)) if args.dest else dataset_root(args.dataset)
     print(path)
     return 0
 
@@ -200,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("-o", "--output", default="explanation.png")
     x.set_defaults(func=_explain)
 
-    d = sub.add_parser("download", help="download a dataset from Kaggle")
+    d = sub.add_parser("download", help="find a dataset, downloading it from Kaggle if it is not on disk")
     d.add_argument("dataset", choices=["gemstones", "architecture"])
     d.add_argument("--dest", default=None)
     d.set_defaults(func=_download)

@@ -1,0 +1,36 @@
+# Two commands for a reader:
+#   make all    set up the environment, get the data, execute the notebooks 01-06 top to bottom
+#   make test   run every test: pytest --nbval over tests/ and notebooks/
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: all setup data notebooks test benchmarks clean-venv
+
+all: setup data notebooks
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+setup: $(PY)
+	$(PY) -m pip install -e ".[test]"
+
+data: setup
+	$(PY) -m gemlib download gemstones
+	$(PY) -m gemlib download architecture
+
+notebooks: setup
+	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=3600 0*.ipynb
+	$(PY) tools/notebook_hygiene.py notebooks/0*.ipynb
+
+test: setup
+	$(PY) -m pytest --nbval
+
+benchmarks: setup
+	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/vargrad_speed.py
+
+clean-venv:
+	rm -rf $(VENV)
