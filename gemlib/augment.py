@@ -19,8 +19,9 @@ class AugmentConfig:
 
     Attributes
     ----------
-    flip : bool
-        Random horizontal and vertical flips.
+    flip : bool or str
+        ``True`` (or ``"horizontal_and_vertical"``) flips both ways, as suits a
+        gemstone; ``"horizontal"`` only, as suits a building; ``False`` none.
     rotation : float
         Maximum rotation as a fraction of a full turn (0.5 = +-180 degrees).
     shift : float
@@ -33,7 +34,7 @@ class AugmentConfig:
         Maximum contrast change as a fraction.
     """
 
-    flip: bool = True
+    flip: bool | str = True
     rotation: float = 0.5
     shift: float = 0.0
     zoom: float = 0.2
@@ -64,7 +65,8 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int | None = 
     """
     layers: list[keras.layers.Layer] = []
     if config.flip:
-        layers.append(keras.layers.RandomFlip("horizontal_and_vertical", seed=seed))
+        mode = "horizontal_and_vertical" if config.flip is True else config.flip
+        layers.append(keras.layers.RandomFlip(mode, seed=seed))
     if config.rotation:
         layers.append(keras.layers.RandomRotation(config.rotation, fill_mode="reflect", seed=seed))
     if config.shift:

@@ -27,7 +27,8 @@ def _train(args: argparse.Namespace) -> int:
         widths=tuple(args.widths), blocks_per_stage=args.blocks, head_units=args.head_units,
         dropout=args.dropout, patience=args.patience, val_fraction=args.val_fraction,
         seed=args.seed, max_batches=args.max_batches,
-        augment=AugmentConfig(rotation=args.rotation, zoom=args.zoom, shift=args.shift),
+        augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
+                              rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )
     t0 = time.perf_counter()
     data = load_dataset(
@@ -40,9 +41,9 @@ def _train(args: argparse.Namespace) -> int:
         f"(decoded in {time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
-    backbone = None
+    backbone, frozen_history = None, None
     if args.transfer_from:
-        backbone = _transfer_model(args, data, config)
+        backbone, frozen_history = _transfer_model(args, data, config)
     model, history, seconds = train(config, data, args.run_dir, model=backbone, verbose=2 if args.quiet else "auto")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -73,6 +74,8 @@ def _train(args: argparse.Namespace) -> int:
         card["test_files"] = [str(Path(p).relative_to(data.root)) for p in data.test.paths]
     if args.transfer_from:
         card["transfer_from"] = str(args.transfer_from)
+        card["frozen_epochs"] = args.frozen_epochs
+        card["frozen_history"] = frozen_history
     cards.save_card(out, card)
     print(json.dumps({k: card[k] for k in ("test_accuracy", "test_top5", "val_accuracy", "epochs", "train_seconds")}))
     return 0
@@ -102,10 +105,13 @@ def _transfer_model(args, data, config):
     ds = make_tf_dataset(data.train, len(data.classes), config.batch_size, True, config.augment, seed=config.seed)
     if config.max_batches:
         ds = ds.take(config.max_batches)
-    model.fit(ds, epochs=args.frozen_epochs, verbose=2 if args.quiet else "auto")
+    val = make_tf_dataset(data.val, len(data.classes), config.batch_size)
+    if config.max_batches:
+        val = val.take(config.max_batches)
+    frozen = model.fit(ds, validation_data=val, epochs=args.frozen_epochs, verbose=2 if args.quiet else "auto")
     for layer in model.layers:
         layer.trainable = True
-    return model
+    return model, {k: [float(v) for v in vals] for k, vals in frozen.history.items()}
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -167,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--blocks", type=int, default=1)
     t.add_argument("--head-units", type=int, default=256)
     t.add_argument("--dropout", type=float, default=0.3)
-    t.add_argument("--rotation", type=float, default=0.5)
+    t.add_argument("--flip", default="both", choices=["both", "horizontal", "none"])
+    t.add_argument("--rotation", type=float, default=0.5, help="max rotation, fraction of a turn")
     t.add_argument("--zoom", type=float, default=0.2)
     t.add_argument("--shift", type=float, default=0.0)
     t.add_argument("--patience", type=int, default=30)

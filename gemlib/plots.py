@@ -147,17 +147,20 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     return fig
 
 
-def saliency_rows(images: np.ndarray, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, cmap: str = "inferno") -> Figure:
-    """One row per image: the photo, then one 2-D heatmap per method."""
-    n, k = len(images), len(maps)
-    fig, axes = plt.subplots(n, k + 1, figsize=(2.1 * (k + 1), 2.1 * n), squeeze=False)
+def saliency_rows(images: np.ndarray | None, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, cmap: str = "inferno") -> Figure:
+    """One row per image: the photo (unless ``images`` is None), then one 2-D heatmap per method."""
+    n, k = len(next(iter(maps.values()))), len(maps)
+    off = 0 if images is None else 1
+    fig, axes = plt.subplots(n, k + off, figsize=(2.1 * (k + off), 2.1 * n), squeeze=False)
     for i in range(n):
-        axes[i, 0].imshow(images[i])
-        axes[i, 0].set_title(titles[i] if titles is not None else "image", fontsize=7)
+        if images is not None:
+            axes[i, 0].imshow(images[i])
+        if titles is not None:
+            axes[i, 0].set_title(titles[i], fontsize=7, loc="left")
         for j, (name, hm) in enumerate(maps.items()):
-            axes[i, j + 1].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
+            axes[i, j + off].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
             if i == 0:
-                axes[i, j + 1].set_title(name, fontsize=8)
+                axes[i, j + off].set_title(name, fontsize=8)
     for ax in axes.ravel():
         ax.axis("off")
     fig.tight_layout()

@@ -40,8 +40,8 @@ def test_augmentation_changes_pose_not_colour():
 
 
 def test_tiny_training_learns_colours(tiny, tmp_path):
-    data = load_dataset("gemstones", 16, val_fraction=0.3, root=tiny)
-    cfg = TrainConfig(image_size=16, epochs=8, batch_size=8, learning_rate=3e-3, warmup_epochs=1,
+    data = load_dataset("gemstones", 32, val_fraction=0.3, root=tiny)
+    cfg = TrainConfig(image_size=32, epochs=8, batch_size=8, learning_rate=3e-3, warmup_epochs=1,
                       widths=(8, 8, 16, 16), head_units=16, dropout=0.0, label_smoothing=0.0)
     model, history, seconds = train(cfg, data, tmp_path / "run", verbose=0)
     assert list(history["epoch"]) == list(range(8)) and seconds > 0
@@ -55,7 +55,7 @@ def _cli_train(tiny: Path, run: Path, out: Path, crash: int | None) -> subproces
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if crash:
         env[CRASH_ENV] = str(crash)
-    cmd = [sys.executable, "-m", "gemlib", "train", "--data-root", str(tiny), "--image-size", "16",
+    cmd = [sys.executable, "-m", "gemlib", "train", "--data-root", str(tiny), "--image-size", "32",
            "--epochs", "4", "--batch-size", "8", "--widths", "8", "8", "16", "16", "--head-units", "16",
            "--val-fraction", "0.3", "--run-dir", str(run), "--out", str(out), "--quiet"]
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -74,6 +74,25 @@ def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
     assert "Epoch 3/4" in second.stdout and "Epoch 1/4" not in second.stdout
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["epochs"] == 4 and card["history"]["epoch"] == [0, 1, 2, 3]
-    assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 16
+    assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 32
     assert 0 <= card["test_accuracy"] <= card["test_top5"] <= 1
     assert card["command"].startswith("python -m gemlib train")
+
+
+def test_transfer_to_an_unsplit_dataset_at_another_size(tiny, tmp_path):
+    from conftest import make_dataset
+
+    run, out = tmp_path / "run", tmp_path / "gem.keras"
+    assert _cli_train(tiny, run, out, crash=None).returncode == 0
+    styles = make_dataset(tmp_path / "styles", n_train=8, n_test=2, split=False)
+    cmd = [sys.executable, "-m", "gemlib", "train", "--dataset", "architecture", "--data-root", str(styles),
+           "--image-size", "48", "--epochs", "1", "--frozen-epochs", "1", "--batch-size", "8",
+           "--transfer-from", str(out), "--run-dir", str(tmp_path / "run2"), "--out", str(tmp_path / "arch.keras"),
+           "--flip", "horizontal", "--rotation", "0.03", "--quiet"]
+    r = subprocess.run(cmd, cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    card = json.loads((tmp_path / "arch.json").read_text())
+    assert card["image_size"] == 48 and card["frozen_epochs"] == 1 and card["transfer_from"] == str(out)
+    assert len(card["frozen_history"]["loss"]) == 1
+    assert len(card["test_files"]) == card["n_test"] and all(not f.startswith("/") for f in card["test_files"])
+    assert card["config"]["augment"]["flip"] == "horizontal"
