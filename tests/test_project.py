@@ -27,7 +27,7 @@ def test_environment_yml_matches_pyproject():
     for req in pip_reqs:
         assert _name(req) in conda_by_name, f"{req} missing from environment.yml"
         assert conda_by_name[_name(req)].replace(" ", "") == req.replace(" ", ""), f"{req} pinned differently"
-    assert set(conda_by_name) - {_name(r) for r in pip_reqs} <= {"jupyterlab"}
+    assert set(conda_by_name) == {_name(r) for r in pip_reqs}
     assert "python=3.11" in env["dependencies"]
 
 

@@ -1,0 +1,40 @@
+"""Print the README's results table from the model cards (every number comes from a card).
+
+    python tools/results.py
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def main() -> None:
+    gem = json.loads((MODELS / "gemstones.json").read_text())
+    print("| result | value | produced by |")
+    print("|---|---|---|")
+    print(f"| gemstones test top-1 / top-5 (363 images) | {pct(gem['test_accuracy'])} / {pct(gem['test_top5'])} | `{gem['command']}` |")
+    print(f"| gemstones validation top-1 (best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
+    ev = gem.get("evaluation", {})
+    names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
+             "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
+             "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP"}
+    for key, label in names.items():
+        if key in ev:
+            lo, hi = ev[key.replace("top1", "top1_ci95")]
+            print(f"| colour test: {label} | {pct(ev[key])} ({pct(lo)}-{pct(hi)}) | `{ev['command']}` |")
+    for name in ("architecture_scratch", "architecture_transfer"):
+        path = MODELS / f"{name}.json"
+        if path.is_file():
+            c = json.loads(path.read_text())
+            print(f"| {name.replace('_', ' ')} test top-1 / top-5 ({c['n_test']} images) | {pct(c['test_accuracy'])} / {pct(c['test_top5'])} | `{c['command']}` |")
+
+
+if __name__ == "__main__":
+    main()
