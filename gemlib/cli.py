@@ -30,6 +30,7 @@ def _train(args: argparse.Namespace) -> int:
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )
+    commit = git_commit()  # the code the run starts from
     t0 = time.perf_counter()
     data = load_dataset(
         args.dataset, args.image_size, val_fraction=args.val_fraction, seed=args.seed,
@@ -47,7 +48,7 @@ def _train(args: argparse.Namespace) -> int:
     model, history, seconds = train(config, data, args.run_dir, model=backbone, verbose=2 if args.quiet else "auto")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    model.save(out)
+    _save_without_optimizer(model, out)
     logits = predict_logits(model, data.test.images)
     best = history.loc[history["val_accuracy"].idxmax()]
     card = {
@@ -65,7 +66,7 @@ def _train(args: argparse.Namespace) -> int:
         "n_train": len(data.train),
         "n_val": len(data.val),
         "command": "python -m gemlib " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[0].endswith(("gemlib", "__main__.py")) else " ".join(shlex.quote(a) for a in sys.argv),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "config": config.to_dict(),
         "params": int(model.count_params()),
         "history": history.to_dict(orient="list"),
@@ -79,6 +80,15 @@ def _train(args: argparse.Namespace) -> int:
     cards.save_card(out, card)
     print(json.dumps({k: card[k] for k in ("test_accuracy", "test_top5", "val_accuracy", "epochs", "train_seconds")}))
     return 0
+
+
+def _save_without_optimizer(model, path: Path) -> None:
+    """Save weights and architecture only: AdamW's moment estimates would triple the file."""
+    import keras
+
+    clean = keras.models.clone_model(model)
+    clean.set_weights(model.get_weights())
+    clean.save(path)
 
 
 def _transfer_model(args, data, config):
@@ -117,16 +127,32 @@ def _transfer_model(args, data, config):
 def _evaluate(args: argparse.Namespace) -> int:
     from gemlib import card as cards
     from gemlib.data import load_dataset
-    from gemlib.evaluate import accuracy_table, predict_logits
+    from gemlib.evaluate import accuracy_table, predict_logits, topk_correct
 
     card = cards.load_card(args.model)
-    data = load_dataset(card["dataset"], card["image_size"], root=args.data_root, splits=("test",),
-                        val_fraction=card.get("config", {}).get("val_fraction", 0.1),
-                        seed=card.get("config", {}).get("seed", 0))
+    cfg = card.get("config", {})
+    splits = ("val", "test") if args.update_card else ("test",)
+    data = load_dataset(card["dataset"], card["image_size"], root=args.data_root, splits=splits,
+                        val_fraction=cfg.get("val_fraction", 0.1), seed=cfg.get("seed", 0))
     model, card = cards.load_model(args.model, data.classes)
     logits = predict_logits(model, data.test.images, tta=args.tta)
-    table = accuracy_table(logits, data.test.labels)
-    print(table.to_string(index=False))
+    print(accuracy_table(logits, data.test.labels).to_string(index=False))
+    if args.update_card:
+        # the validation split decides whether test-time augmentation is worth it
+        val_plain = predict_logits(model, data.val.images)
+        val_tta = predict_logits(model, data.val.images, tta=True)
+        test_tta = logits if args.tta else predict_logits(model, data.test.images, tta=True)
+        tta = {
+            "views": "identity, horizontal flip, vertical flip, both (logits averaged)",
+            "val_accuracy_single_view": float(topk_correct(val_plain, data.val.labels, 1).mean()),
+            "val_accuracy": float(topk_correct(val_tta, data.val.labels, 1).mean()),
+            "test_accuracy": float(topk_correct(test_tta, data.test.labels, 1).mean()),
+            "test_top5": float(topk_correct(test_tta, data.test.labels, 5).mean()),
+            "command": f"python -m gemlib evaluate --model {args.model} --update-card",
+        }
+        tta["chosen_on_validation"] = tta["val_accuracy"] > tta["val_accuracy_single_view"]
+        cards.update_card(args.model, tta=tta)
+        print(json.dumps(tta, indent=2))
     return 0
 
 
@@ -191,7 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="test accuracy with 95 %% intervals")
     e.add_argument("--model", default="models/gemstones.keras")
     e.add_argument("--data-root", default=None)
-    e.add_argument("--tta", action="store_true")
+    e.add_argument("--tta", action="store_true", help="average the logits over four flips")
+    e.add_argument("--update-card", action="store_true",
+                   help="score validation and test with and without flips; store them in the card")
     e.set_defaults(func=_evaluate)
 
     c = sub.add_parser("colour", help="the four colour experiments; stored in the model card")

@@ -18,6 +18,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+# retracing notices are not for readers of a lesson; real errors still show
+tf.get_logger().setLevel("ERROR")
+
 _GRAD_FNS: "weakref.WeakKeyDictionary[keras.Model, Callable]" = weakref.WeakKeyDictionary()
 
 

@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+# retracing notices are not for readers of a lesson; real errors still show
+tf.get_logger().setLevel("ERROR")
+
 from gemlib.augment import AugmentConfig, build_augmenter
 from gemlib.data import Dataset, Split
 from gemlib.models import build_resnet

@@ -1,0 +1,53 @@
+"""The shipped models: cards complete, sizes small, scores reproducible from the committed code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gemlib import card
+from gemlib.data import load_dataset
+from gemlib.evaluate import predict_logits, topk_correct
+
+MODELS = Path(__file__).resolve().parent.parent / "models"
+REQUIRED = {"classes", "image_size", "test_accuracy", "test_top5", "val_accuracy", "epochs",
+            "train_seconds", "command", "git_commit", "history"}
+
+
+@pytest.mark.parametrize("name", ["gemstones", "architecture_scratch", "architecture_transfer"])
+def test_card_is_complete_and_model_small(name):
+    path = MODELS / f"{name}.keras"
+    c = card.load_card(path)
+    assert REQUIRED <= set(c), REQUIRED - set(c)
+    assert path.stat().st_size < 15 * 2**20
+    assert 0 < c["test_accuracy"] <= c["test_top5"] <= 1
+    assert c["command"].startswith("python -m gemlib train")
+    assert len(c["history"]["epoch"]) == c["epochs"]
+    if name.startswith("architecture"):
+        assert len(c["test_files"]) == c["n_test"]
+
+
+@pytest.mark.slow
+def test_gemstones_test_score_reproduces(data_dir):
+    c = card.load_card(MODELS / "gemstones.keras")
+    data = load_dataset("gemstones", c["image_size"], splits=("test",))
+    model, _ = card.load_model(MODELS / "gemstones.keras", data.classes)
+    logits = predict_logits(model, data.test.images)
+    assert len(data.test) == c["n_test"] == 363
+    assert topk_correct(logits, data.test.labels, 1).mean() == pytest.approx(c["test_accuracy"], abs=1 / 363)
+    assert topk_correct(logits, data.test.labels, 5).mean() == pytest.approx(c["test_top5"], abs=1 / 363)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["architecture_scratch", "architecture_transfer"])
+def test_architecture_split_and_score_reproduce(data_dir, name):
+    c = card.load_card(MODELS / f"{name}.keras")
+    data = load_dataset("architecture", c["image_size"], splits=("test",),
+                        val_fraction=c["config"]["val_fraction"], seed=c["config"]["seed"])
+    assert [str(Path(p).relative_to(data.root)) for p in data.test.paths] == c["test_files"]
+    model, _ = card.load_model(MODELS / f"{name}.keras", data.classes)
+    acc = topk_correct(predict_logits(model, data.test.images), data.test.labels, 1).mean()
+    assert acc == pytest.approx(c["test_accuracy"], abs=2 / len(data.test))
+    assert np.unique(data.test.labels).size == 25
