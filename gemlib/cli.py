@@ -86,7 +86,7 @@ def _save_without_optimizer(model, path: Path) -> None:
     """Save weights and architecture only: AdamW's moment estimates would triple the file."""
     import keras
 
-    clean = keras.models.clone_model(model)
+    clean = keras.Model.from_config(model.get_config())  # uncompiled: no optimizer to save
     clean.set_weights(model.get_weights())
     clean.save(path)
 

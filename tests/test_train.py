@@ -77,6 +77,12 @@ def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
     assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 32
     assert 0 <= card["test_accuracy"] <= card["test_top5"] <= 1
     assert card["command"].startswith("python -m gemlib train")
+    import h5py
+    import zipfile
+    from io import BytesIO
+
+    with zipfile.ZipFile(out) as z, h5py.File(BytesIO(z.read("model.weights.h5")), "r") as weights:
+        assert "optimizer" not in weights  # shipped models carry weights only
 
 
 def test_transfer_to_an_unsplit_dataset_at_another_size(tiny, tmp_path):

@@ -21,6 +21,9 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| gemstones test top-1 / top-5 (363 images) | {pct(gem['test_accuracy'])} / {pct(gem['test_top5'])} | `{gem['command']}` |")
     print(f"| gemstones validation top-1 (best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
+    if "tta" in gem:
+        t = gem["tta"]
+        print(f"| gemstones test top-1 / top-5 with four-flip test-time augmentation (chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
     ev = gem.get("evaluation", {})
     names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
              "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
