@@ -155,12 +155,11 @@ def saliency_rows(images: np.ndarray | None, maps: dict[str, np.ndarray], titles
     for i in range(n):
         if images is not None:
             axes[i, 0].imshow(images[i])
-        if titles is not None:
-            axes[i, 0].set_title(titles[i], fontsize=7, loc="left")
         for j, (name, hm) in enumerate(maps.items()):
             axes[i, j + off].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
-            if i == 0:
-                axes[i, j + off].set_title(name, fontsize=8)
+            axes[i, j + off].set_title(name if i == 0 else "", fontsize=8)
+        if titles is not None:  # the image's name above its row, on the left
+            axes[i, 0].set_title((f"{list(maps)[0]}\n" if i == 0 and off == 0 else "") + titles[i], fontsize=7, loc="left")
     for ax in axes.ravel():
         ax.axis("off")
     fig.tight_layout()
