@@ -158,8 +158,9 @@ def saliency_rows(images: np.ndarray | None, maps: dict[str, np.ndarray], titles
         for j, (name, hm) in enumerate(maps.items()):
             axes[i, j + off].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
             axes[i, j + off].set_title(name if i == 0 else "", fontsize=8)
-        if titles is not None:  # the image's name above its row, on the left
-            axes[i, 0].set_title((f"{list(maps)[0]}\n" if i == 0 and off == 0 else "") + titles[i], fontsize=7, loc="left")
+        if titles is not None:  # the image's name over the first panel of its row
+            first = list(maps)[0] if off == 0 and i == 0 else ""
+            axes[i, 0].set_title(f"{first}\n{titles[i]}" if first else titles[i], fontsize=7)
     for ax in axes.ravel():
         ax.axis("off")
     fig.tight_layout()

@@ -1,0 +1,41 @@
+"""Every plot takes computed results and returns a Figure with the expected panels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from gemlib import plots  # noqa: E402
+
+
+def test_saliency_rows_with_and_without_photos():
+    maps = {"a": np.zeros((2, 8, 8)), "b": np.ones((2, 8, 8))}
+    fig = plots.saliency_rows(None, maps, ["x", "y"])
+    assert isinstance(fig, Figure) and len(fig.axes) == 4
+    assert fig.axes[0].get_title() == "a\nx"
+    assert len(plots.saliency_rows(np.zeros((2, 8, 8, 3), np.uint8), maps).axes) == 6
+
+
+def test_tables_to_figures():
+    table = pd.DataFrame({"label": ["a", "a", "b"], "split": ["train", "test", "train"],
+                          "width": [10, 20, 30], "height": [10, 20, 30], "mode": ["RGB"] * 3, "readable": [True] * 3})
+    assert isinstance(plots.class_distribution(table), Figure)
+    assert isinstance(plots.size_scatter(table), Figure)
+    hist = pd.DataFrame({"epoch": [0, 1], "loss": [2.0, 1.0], "val_loss": [2.1, 1.5], "accuracy": [0.1, 0.5], "val_accuracy": [0.1, 0.4]})
+    assert len(plots.training_curves({"run": hist}).axes) == 2
+    assert isinstance(plots.confusion(np.eye(3), ["a", "b", "c"]), Figure)
+    exp = pd.DataFrame({"experiment": ["x", "y"], "top1": [0.7, 0.1], "top1_low": [0.6, 0.05], "top1_high": [0.8, 0.15]})
+    assert isinstance(plots.colour_experiments(exp, reference=0.7), Figure)
+    sanity = pd.DataFrame({"step": [0, 1], "layer": ["trained", "logits"], "method": ["vargrad"] * 2,
+                           "image": [0, 0], "spearman_abs": [1, 0.5], "spearman_signed": [1, 0.4], "ssim": [1, 0.3]})
+    assert len(plots.sanity_curves(sanity).axes) == 3
+    curves = pd.DataFrame({"method": ["r", "r"], "fraction": [0, 1], "deletion": [1, 0], "insertion": [0, 1]})
+    areas = pd.DataFrame({"method": ["r"], "image": [0], "deletion_auc": [0.5], "insertion_auc": [0.5]})
+    assert len(plots.faithfulness_curves(curves, areas).axes) == 2
+    rel = pd.DataFrame({"low": [0.0, 0.5], "high": [0.5, 1.0], "count": [1, 1], "confidence": [0.3, 0.8], "accuracy": [0.0, 1.0]})
+    assert "0.250" in plots.reliability(rel, 0.25).axes[0].get_title()

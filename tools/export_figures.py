@@ -1,0 +1,39 @@
+"""Copy the README's figures out of the executed notebooks into figures/ (plots only, never photos).
+
+    python tools/export_figures.py
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+FIGURES = {
+    # file name: (notebook, a line of the cell that draws it)
+    "class_colours.png": ("01_data_exploration.ipynb", "fig = plots.colour_scatter(stats)"),
+    "training_curves.png": ("03_training.ipynb", "fig = plots.training_curves("),
+    "colour_experiments.png": ("04_evaluation.ipynb", "fig = plots.colour_experiments(table"),
+    "saliency_gemstones.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(None, maps, titles)"),
+    "sanity_checks.png": ("05_vargrad.ipynb", "fig = plots.sanity_curves(sanity_table)"),
+    "faithfulness.png": ("05_vargrad.ipynb", "fig = plots.faithfulness_curves(curves, areas)"),
+    "architecture_curves.png": ("06_transfer_architecture.ipynb", "fig = plots.training_curves("),
+}
+
+
+def main() -> None:
+    out = REPO / "figures"
+    out.mkdir(exist_ok=True)
+    for name, (notebook, marker) in FIGURES.items():
+        nb = nbformat.read(REPO / "notebooks" / notebook, as_version=4)
+        cell = next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+        assert "# photos:" not in cell.source, f"{name}: photo cells are never exported"
+        png = next(o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {}))
+        (out / name).write_bytes(base64.b64decode(png))
+        print(f"figures/{name} <- notebooks/{notebook}")
+
+
+if __name__ == "__main__":
+    main()
