@@ -5,7 +5,8 @@ Usage: python benchmarks/vargrad_speed.py [--model models/gemstones.keras] [--sa
 All paths compute the same noisy gradients (checked). Two baselines: a loop
 that calls the same traced gradient function once per noisy copy, and a loop
 that opens one eager ``tf.GradientTape`` per noisy copy, the way the published
-notebook did. Prints the median time of each, and the ratios batched / loop.
+notebook did. Prints the median time of each, the ratios batched / loop, and
+the time of one redraw of the notebook's VarGrad sliders at default settings.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def main() -> None:
     print(f"batched VarGrad map            : {b:.3f} s (median of {a.repeats})")
     print(f"loop, traced call per sample   : {lp:.3f} s   batched / loop = {b / lp:.3f}")
     print(f"loop, eager tape per sample    : {le:.3f} s   batched / loop = {b / le:.3f}")
+
+    from gemlib.widgets import render
+
+    pixels = image[0].astype(np.uint8)
+    render(model, pixels)  # warm up
+    r = statistics.median(_time(lambda: render(model, pixels, None, 0.15, a.samples)) for _ in range(a.repeats))
+    print(f"slider redraw (map + PNG panel): {r:.3f} s (median of {a.repeats}, default settings)")
 
 
 def _time(fn) -> float:
