@@ -72,7 +72,7 @@ def _train(args: argparse.Namespace) -> int:
         "history": history.to_dict(orient="list"),
     }
     if args.dataset == "architecture":
-        card["test_files"] = [str(Path(p).relative_to(data.root)) for p in data.test.paths]
+        card["test_files"] = data.test_files()
     if args.transfer_from:
         card["transfer_from"] = str(args.transfer_from)
         card["frozen_epochs"] = args.frozen_epochs

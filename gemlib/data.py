@@ -9,13 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 #: File name suffixes treated as images when building training sets.
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -225,7 +226,6 @@ def _inspect(path: Path) -> dict:
     try:
         with Image.open(path) as img:
             row.update(width=img.width, height=img.height, mode=img.mode)
-            ImageFile.LOAD_TRUNCATED_IMAGES = False
             img.load()
         row["readable"] = True
     except Exception:  # noqa: BLE001 - any decoder failure means "not readable"
@@ -421,6 +421,10 @@ class Dataset:
     test: Split
     excluded: list[str] = field(default_factory=list)
 
+    def test_files(self) -> list[str]:
+        """Test file paths relative to the dataset root (what model cards store)."""
+        return [str(Path(p).relative_to(self.root)) for p in self.test.paths]
+
 
 def _decode_many(paths: list[str], size: int, workers: int = 4) -> tuple[np.ndarray, list[str]]:
     """Decode paths; return the stacked images and the paths that failed."""
@@ -455,12 +459,25 @@ def _sha1(path: str) -> str:
     return hashlib.sha1(Path(path).read_bytes()).hexdigest()
 
 
+def _hasher() -> Callable[[str], str]:
+    """SHA-1 of a file's bytes, each file read once per call of :func:`load_dataset`."""
+    seen: dict[str, str] = {}
+
+    def sha1(path: str) -> str:
+        if path not in seen:
+            seen[path] = _sha1(path)
+        return seen[path]
+
+    return sha1
+
+
 def _make_split(
     paths: list[str], labels: list[int], size: int, excluded: list[str]
 ) -> Split:
     images, bad = _decode_many(paths, size)
     excluded.extend(bad)
-    keep = [i for i, p in enumerate(paths) if p not in set(bad)]
+    bad_set = set(bad)
+    keep = [i for i, p in enumerate(paths) if p not in bad_set]
     return Split(images, np.asarray([labels[i] for i in keep], np.int32), [paths[i] for i in keep])
 
 
@@ -513,6 +530,7 @@ def load_dataset(
     root = Path(root) if root is not None else dataset_root(name)
     excluded: list[str] = []
     dropped: list[str] = []
+    sha1 = _hasher()
     if (root / "train").is_dir() and (root / "test").is_dir():
         classes = class_names(root / "train")
         check_same_classes(classes, class_names(root / "test"))
@@ -522,13 +540,13 @@ def load_dataset(
     else:
         classes = class_names(root)
         all_paths, all_labels, stray = _files_by_class(root, classes)
-        all_paths, all_labels = _dedupe(all_paths, all_labels, dropped, drop_test_duplicates)
+        all_paths, all_labels = _dedupe(all_paths, all_labels, dropped, drop_test_duplicates, sha1)
         tr_paths, te_paths, tr_labels, te_labels = train_test_split(
             all_paths, all_labels, test_size=test_fraction, stratify=all_labels, random_state=seed
         )
     if drop_test_duplicates:
-        test_hashes = {_sha1(p) for p in te_paths}
-        leak = [p for p in tr_paths if _sha1(p) in test_hashes]
+        test_hashes = {sha1(p) for p in te_paths}
+        leak = [p for p in tr_paths if sha1(p) in test_hashes]
         if leak:
             warnings.warn(
                 f"{len(leak)} training file(s) are byte-identical to test files and were "
@@ -536,7 +554,8 @@ def load_dataset(
                 stacklevel=2,
             )
             dropped.extend(leak)
-            keep = [i for i, p in enumerate(tr_paths) if p not in set(leak)]
+            leak_set = set(leak)
+            keep = [i for i, p in enumerate(tr_paths) if p not in leak_set]
             tr_paths = [tr_paths[i] for i in keep]
             tr_labels = [tr_labels[i] for i in keep]
     tr_paths, va_paths, tr_labels, va_labels = train_test_split(
@@ -552,7 +571,8 @@ def load_dataset(
         parts[split_name] = _make_split(p, lab, image_size, excluded) if split_name in splits else Split(
             empty.images, empty.labels, list(p)
         )
-    unreadable = [p for p in excluded if p not in set(dropped)]
+    dropped_set = set(dropped)
+    unreadable = [p for p in excluded if p not in dropped_set]
     if stray or unreadable:
         warnings.warn(
             "left out of the dataset: "
@@ -567,18 +587,19 @@ def load_dataset(
 
 
 def _dedupe(
-    paths: list[str], labels: list[int], dropped: list[str], enabled: bool
+    paths: list[str], labels: list[int], dropped: list[str], enabled: bool, sha1=_sha1
 ) -> tuple[list[str], list[int]]:
     """Keep one copy of byte-identical files; drop groups that span classes."""
     if not enabled:
         return paths, labels
     by_hash: dict[str, list[int]] = {}
     for i, p in enumerate(paths):
-        by_hash.setdefault(_sha1(p), []).append(i)
+        by_hash.setdefault(sha1(p), []).append(i)
     keep = []
     for idx in by_hash.values():
         if len({labels[i] for i in idx}) == 1:
             keep.append(idx[0])  # one copy; a picture filed under two styles has no right answer
     keep.sort()
-    dropped.extend(p for i, p in enumerate(paths) if i not in set(keep))
+    kept = set(keep)
+    dropped.extend(p for i, p in enumerate(paths) if i not in kept)
     return [paths[i] for i in keep], [labels[i] for i in keep]

@@ -35,12 +35,10 @@ def explain_image(image: str, model_path: str, samples: int = 50, noise: float =
     from gemlib import plots
     from gemlib.widgets import render
 
-    r = render(model, pixels, None, noise, samples)
     import numpy as np
 
-    from gemlib.evaluate import softmax
-
-    probs = softmax(np.asarray(model(pixels[None].astype("float32"), training=False)))[0]
+    r = render(model, pixels, None, noise, samples)
+    probs = r.probabilities
     for rank, k in enumerate(np.argsort(-probs)[:5], start=1):
         print(f"{rank}. {card['classes'][k]:<24s} {probs[k]:.3f}")
     fig = plots.explanation_figure(pixels, r.heatmap, r.overlay,

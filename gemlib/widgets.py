@@ -19,6 +19,7 @@ class Rendered:
 
     target: int
     probability: float
+    probabilities: np.ndarray
     heatmap: np.ndarray
     overlay: np.ndarray
     png: bytes
@@ -72,7 +73,7 @@ def render(
     vg = vargrad(model, image[None], [t], n_samples=n_samples, noise=noise, seed=seed)[0]
     heat = to_heatmap(vg)
     blended = overlay(image, heat)
-    return Rendered(t, float(probs[t]), heat, blended, panel_png(image, heat, blended))
+    return Rendered(t, float(probs[t]), probs, heat, blended, panel_png(image, heat, blended))
 
 
 class VarGradExplorer:

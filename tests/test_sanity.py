@@ -48,3 +48,14 @@ def test_cascading_randomisation_covers_every_group_and_leaves_model_alone():
     assert table["spearman_abs"].iloc[-1] < 0.9  # a fully random network explains differently
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_noise_sweep_compares_each_level_with_an_independent_reference():
+    model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8)
+    x = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
+    maps, table = sanity.noise_sweep(model, x, np.array([0, 1]), levels=(0.15, 1.0), n_samples=8)
+    assert sorted(maps) == [0.15, 1.0] and maps[1.0].shape == x.shape
+    assert table["noise"].tolist() == [0.15, 1.0]
+    assert table["spearman_vs_reference"].between(-1, 1).all()
+    # same level, another seed: the maps agree better than with noise 100 % of the range
+    assert table.loc[0, "spearman_vs_reference"] > table.loc[1, "spearman_vs_reference"]
