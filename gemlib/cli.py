@@ -42,9 +42,11 @@ def _train(args: argparse.Namespace) -> int:
         f"(decoded in {time.perf_counter() - t0:.0f} s)",
         flush=True,
     )
-    backbone, frozen_history = None, None
+    backbone, frozen_history, frozen_seconds = None, None, 0.0
     if args.transfer_from:
+        t_frozen = time.perf_counter()
         backbone, frozen_history = _transfer_model(args, data, config)
+        frozen_seconds = time.perf_counter() - t_frozen
     model, history, seconds = train(config, data, args.run_dir, model=backbone, verbose=2 if args.quiet else "auto")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -77,6 +79,7 @@ def _train(args: argparse.Namespace) -> int:
         card["transfer_from"] = str(args.transfer_from)
         card["frozen_epochs"] = args.frozen_epochs
         card["frozen_history"] = frozen_history
+        card["frozen_seconds"] = round(frozen_seconds, 1)  # not in train_seconds
     cards.save_card(out, card)
     print(json.dumps({k: card[k] for k in ("test_accuracy", "test_top5", "val_accuracy", "epochs", "train_seconds")}))
     return 0

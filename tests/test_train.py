@@ -99,6 +99,6 @@ def test_transfer_to_an_unsplit_dataset_at_another_size(tiny, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     card = json.loads((tmp_path / "arch.json").read_text())
     assert card["image_size"] == 48 and card["frozen_epochs"] == 1 and card["transfer_from"] == str(out)
-    assert len(card["frozen_history"]["loss"]) == 1
+    assert len(card["frozen_history"]["loss"]) == 1 and card["frozen_seconds"] > 0
     assert len(card["test_files"]) == card["n_test"] and all(not f.startswith("/") for f in card["test_files"])
     assert card["config"]["augment"]["flip"] == "horizontal"
