@@ -8,7 +8,47 @@ import pandas as pd
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 
-def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 64, tta: bool = False) -> np.ndarray:
+TTA_VIEWS = {
+    "none": "identity",
+    "hflip": "identity and horizontal flip",
+    "flips": "identity, horizontal flip, vertical flip, both",
+    "dihedral": "the 8 symmetries of the square: 4 quarter turns, each with and without a flip",
+}
+
+
+def tta_views(images: np.ndarray, tta: str = "none") -> list[np.ndarray]:
+    """Transformed copies of a batch (N, H, W, C) for test-time augmentation.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        Batch of images; ``dihedral`` needs square ones.
+    tta : str
+        One of :data:`TTA_VIEWS`.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        The views, the identity first.
+    """
+    if tta not in TTA_VIEWS:
+        raise ValueError(f"unknown test-time augmentation {tta!r}; choose one of {sorted(TTA_VIEWS)}")
+    x = images
+    if tta == "none":
+        return [x]
+    if tta == "hflip":
+        return [x, x[:, :, ::-1]]
+    if tta == "flips":
+        return [x, x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
+    if x.shape[1] != x.shape[2]:
+        raise ValueError(f"dihedral test-time augmentation needs square images, got {x.shape[1]}x{x.shape[2]}")
+    turns = [np.rot90(x, k, axes=(1, 2)) for k in range(4)]
+    return turns + [t[:, :, ::-1] for t in turns]
+
+
+def predict_logits(
+    model: keras.Model, images: np.ndarray, batch_size: int = 64, tta: bool | str = False
+) -> np.ndarray:
     """Logits for ``uint8`` or float images 0-255 (N, H, W, 3).
 
     Parameters
@@ -19,19 +59,18 @@ def predict_logits(model: keras.Model, images: np.ndarray, batch_size: int = 64,
         Batch of images.
     batch_size : int
         Prediction batch size.
-    tta : bool
-        Average the logits over the four flips (test-time augmentation).
+    tta : bool or str
+        Test-time augmentation: a key of :data:`TTA_VIEWS` (logits averaged over
+        the views); ``True`` means ``"flips"``, ``False`` ``"none"``.
 
     Returns
     -------
     numpy.ndarray
         (N, n_classes) float32.
     """
+    mode = {True: "flips", False: "none"}.get(tta, tta) if isinstance(tta, bool) else tta
     x = np.asarray(images, dtype=np.float32)
-    views = [x]
-    if tta:
-        views += [x[:, :, ::-1], x[:, ::-1], x[:, ::-1, ::-1]]
-    out = [model.predict(v, batch_size=batch_size, verbose=0) for v in views]
+    out = [model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0) for v in tta_views(x, mode)]
     return np.mean(out, axis=0).astype(np.float32)
 
 

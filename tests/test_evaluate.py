@@ -53,3 +53,39 @@ def test_calibration_of_a_perfectly_calibrated_toy():
 def test_softmax_rows():
     p = ev.softmax(np.array([[1000.0, 1000.0], [0.0, np.log(3.0)]]))
     np.testing.assert_allclose(p, [[0.5, 0.5], [0.25, 0.75]])
+
+
+def _position_sensitive_model():
+    """A model whose output depends on where the pixels are (no symmetry of its own)."""
+    import keras
+
+    inp = keras.Input((6, 6, 3))
+    out = keras.layers.Dense(4)(keras.layers.Flatten()(inp))
+    return keras.Model(inp, out)
+
+
+def test_tta_views_are_the_group_elements():
+    x = np.arange(2 * 3 * 3 * 1, dtype=np.float32).reshape(2, 3, 3, 1)
+    views = {m: ev.tta_views(x, m) for m in ev.TTA_VIEWS}
+    assert [len(views[m]) for m in ("none", "hflip", "flips", "dihedral")] == [1, 2, 4, 8]
+    # the 8 symmetries of a square with distinct pixels are 8 different images
+    assert len({v[0].tobytes() for v in views["dihedral"]}) == 8
+    np.testing.assert_array_equal(views["flips"][3], x[:, ::-1, ::-1])
+    with pytest.raises(ValueError, match="choose one of"):
+        ev.tta_views(x, "rot45")
+    with pytest.raises(ValueError, match="square"):
+        ev.tta_views(np.zeros((1, 3, 4, 1)), "dihedral")
+
+
+def test_averaging_over_a_group_makes_the_prediction_invariant_to_it():
+    model = _position_sensitive_model()
+    x = np.random.default_rng(0).uniform(0, 255, (3, 6, 6, 3)).astype(np.float32)
+    turned, mirrored = np.rot90(x, 1, axes=(1, 2)), x[:, :, ::-1]
+    plain = ev.predict_logits(model, x)
+    assert np.abs(ev.predict_logits(model, turned) - plain).max() > 1e-2  # the model itself is not invariant
+    d = ev.predict_logits(model, x, tta="dihedral")
+    np.testing.assert_allclose(ev.predict_logits(model, turned, tta="dihedral"), d, atol=1e-4)
+    np.testing.assert_allclose(ev.predict_logits(model, mirrored, tta="dihedral"), d, atol=1e-4)
+    f = ev.predict_logits(model, x, tta=True)  # True is the four flips
+    np.testing.assert_allclose(ev.predict_logits(model, mirrored, tta="flips"), f, atol=1e-4)
+    assert np.abs(ev.predict_logits(model, turned, tta="flips") - f).max() > 1e-3  # flips alone are not rotations

@@ -23,7 +23,7 @@ def main() -> None:
     print(f"| gemstones validation top-1 (best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
     if "tta" in gem:
         t = gem["tta"]
-        print(f"| gemstones test top-1 / top-5 with four-flip test-time augmentation (chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
+        print(f"| gemstones test top-1 / top-5 with test-time augmentation ({t['views']}; chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
     ev = gem.get("evaluation", {})
     names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
              "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
@@ -37,6 +37,9 @@ def main() -> None:
         if path.is_file():
             c = json.loads(path.read_text())
             print(f"| {name.replace('_', ' ')} test top-1 / top-5 ({c['n_test']} images) | {pct(c['test_accuracy'])} / {pct(c['test_top5'])} | `{c['command']}` |")
+            if "tta" in c:
+                t = c["tta"]
+                print(f"| {name.replace('_', ' ')} with test-time augmentation ({t['views']}; chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
 
 
 if __name__ == "__main__":
