@@ -150,7 +150,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         test_logits = logits if args.tta == chosen else predict_logits(model, data.test.images, tta=chosen)
         tta = {
             "chosen_on_validation": chosen,
-            "views": TTA_VIEWS[chosen] + " (logits averaged)",
+            "views": TTA_VIEWS[chosen] + ("" if chosen == "none" else " (logits averaged)"),
             "val_accuracy_by_option": val_top1,
             "val_accuracy_single_view": val_top1["none"],
             "val_accuracy": val_top1[chosen],
