@@ -68,7 +68,7 @@ def predict_logits(
     numpy.ndarray
         (N, n_classes) float32.
     """
-    mode = {True: "flips", False: "none"}.get(tta, tta) if isinstance(tta, bool) else tta
+    mode = ("flips" if tta else "none") if isinstance(tta, bool) else tta
     x = np.asarray(images, dtype=np.float32)
     out = [model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0) for v in tta_views(x, mode)]
     return np.mean(out, axis=0).astype(np.float32)
