@@ -15,6 +15,13 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def tta_row(label: str, t: dict) -> None:
+    """The test-time augmentation row of a card; nothing when validation chose a single view."""
+    if t.get("chosen_on_validation") == "none":
+        return
+    print(f"| {label} with test-time augmentation ({t['views']}; chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
+
+
 def main() -> None:
     gem = json.loads((MODELS / "gemstones.json").read_text())
     print("| result | value | produced by |")
@@ -22,8 +29,7 @@ def main() -> None:
     print(f"| gemstones test top-1 / top-5 (363 images) | {pct(gem['test_accuracy'])} / {pct(gem['test_top5'])} | `{gem['command']}` |")
     print(f"| gemstones validation top-1 (best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
     if "tta" in gem:
-        t = gem["tta"]
-        print(f"| gemstones test top-1 / top-5 with test-time augmentation ({t['views']}; chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
+        tta_row("gemstones test top-1 / top-5", gem["tta"])
     ev = gem.get("evaluation", {})
     names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
              "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
@@ -38,8 +44,7 @@ def main() -> None:
             c = json.loads(path.read_text())
             print(f"| {name.replace('_', ' ')} test top-1 / top-5 ({c['n_test']} images) | {pct(c['test_accuracy'])} / {pct(c['test_top5'])} | `{c['command']}` |")
             if "tta" in c:
-                t = c["tta"]
-                print(f"| {name.replace('_', ' ')} with test-time augmentation ({t['views']}; chosen on validation: {pct(t['val_accuracy_single_view'])} → {pct(t['val_accuracy'])}) | {pct(t['test_accuracy'])} / {pct(t['test_top5'])} | `{t['command']}` |")
+                tta_row(name.replace("_", " "), c["tta"])
 
 
 if __name__ == "__main__":
