@@ -66,3 +66,12 @@ def test_model_whose_classes_do_not_match_is_refused(small_model):
 def test_help_runs_as_a_module():
     r = subprocess.run([sys.executable, "-m", "gemlib", "--help"], cwd=REPO, capture_output=True, text=True)
     assert r.returncode == 0 and "train" in r.stdout and "explain" in r.stdout
+
+
+def test_evaluate_tta_choices_match_the_views_evaluate_knows():
+    # the parser lists the choices by hand (importing gemlib.evaluate would load Keras for --help)
+    from gemlib.evaluate import TTA_VIEWS
+
+    evaluate_parser = cli.build_parser()._subparsers._group_actions[0].choices["evaluate"]
+    (tta,) = [a for a in evaluate_parser._actions if a.dest == "tta"]
+    assert list(tta.choices) == list(TTA_VIEWS)
