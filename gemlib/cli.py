@@ -12,6 +12,10 @@ from pathlib import Path
 
 from gemlib.data import DataError
 
+#: ``evaluate --tta`` options: the keys of :data:`gemlib.evaluate.TTA_VIEWS`, written out so that
+#: building the parser does not import Keras (a test keeps the two equal).
+TTA_CHOICES = ["none", "hflip", "flips", "dihedral"]
+
 
 def _train(args: argparse.Namespace) -> int:
     from gemlib import card as cards
@@ -224,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="test accuracy with 95 %% intervals")
     e.add_argument("--model", default="models/gemstones.keras")
     e.add_argument("--data-root", default=None)
-    e.add_argument("--tta", default="none", choices=["none", "hflip", "flips", "dihedral"],
+    e.add_argument("--tta", default="none", choices=TTA_CHOICES,
                    help="average the logits over these views of each image")
     e.add_argument("--update-card", action="store_true",
                    help="choose the test-time augmentation on validation; store it and its test score in the card")
