@@ -27,6 +27,23 @@ def test_pipeline_batches_one_hot_and_keeps_colour():
     np.testing.assert_allclose(x.numpy(), 200.0, atol=1e-3)
 
 
+def test_mixup_mixes_image_and_label_by_the_same_weight():
+    # image k is the constant k*10 and has label k, so a mixed image's value must equal
+    # 10 * (sum over classes of label weight * class index), pixel for pixel
+    n, k = 16, 8
+    split = Split(np.repeat(np.arange(n, dtype=np.uint8) % k * 10, 4 * 4 * 3).reshape(n, 4, 4, 3),
+                  np.arange(n, dtype=np.int32) % k)
+    x, y = next(iter(make_tf_dataset(split, k, n, training=True, mixup=0.4, seed=1)))
+    x, y = x.numpy(), y.numpy()
+    np.testing.assert_allclose(y.sum(1), 1.0, atol=1e-6)
+    assert (y >= 0).all() and (y.max(1) < 1 - 1e-3).any()  # some examples really are mixed
+    expected = 10 * (y * np.arange(k)).sum(1)
+    np.testing.assert_allclose(x, np.broadcast_to(expected[:, None, None, None], x.shape), atol=1e-3)
+    # no mixup: one-hot labels and the original pixel values
+    x0, y0 = next(iter(make_tf_dataset(split, k, n, training=True, mixup=0.0, seed=1)))
+    assert set(np.unique(y0.numpy())) == {0.0, 1.0}
+
+
 def test_augmentation_changes_pose_not_colour():
     img = np.zeros((16, 16, 3), np.uint8)
     img[:8] = (200, 30, 30)
