@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from gemlib.data import load_dataset
 from gemlib.evaluate import predict_logits, topk_correct
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
+BUDGET_SECONDS = 60 * 60  # the training issue's budget for the gemstones model
 REQUIRED = {"classes", "image_size", "test_accuracy", "test_top5", "val_accuracy", "epochs",
             "train_seconds", "command", "git_commit", "history"}
 
@@ -27,6 +29,17 @@ def test_card_is_complete_and_model_small(name):
     assert len(c["history"]["epoch"]) == c["epochs"]
     if name.startswith("architecture"):
         assert len(c["test_files"]) == c["n_test"]
+
+
+def test_shipped_gemstones_model_is_the_best_candidate_on_validation_within_budget():
+    shipped = card.load_card(MODELS / "gemstones.keras")
+    runs = json.loads((MODELS / "gemstones_candidates.json").read_text())["runs"]
+    assert len(runs) >= 2 and all({"command", "val_accuracy", "train_seconds", "history"} <= set(c) for c in runs.values())
+    within = [c for c in runs.values() if c["train_seconds"] <= BUDGET_SECONDS]
+    best = max(within, key=lambda c: c["val_accuracy"])
+    assert shipped["train_seconds"] <= BUDGET_SECONDS
+    assert (shipped["command"], shipped["val_accuracy"], shipped["test_accuracy"]) == (
+        best["command"], best["val_accuracy"], best["test_accuracy"])
 
 
 @pytest.mark.slow

@@ -1,0 +1,57 @@
+"""Collect the cards of the gemstones recipe candidates into ``models/gemstones_candidates.json``.
+
+    python tools/collect_candidates.py CARD [CARD ...]
+
+A CARD is a path to a model card, or ``COMMIT:PATH`` to read one from git history (the model it
+describes may have been replaced since). The shipped ``models/gemstones.keras`` is the candidate
+with the best *validation* accuracy among those trained within the 60-minute budget; notebook 03
+shows the candidates' curves and ``tests/test_shipped_models.py`` checks that rule.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "models" / "gemstones_candidates.json"
+
+
+def read_card(spec: str) -> dict:
+    """A card from a file, or from ``COMMIT:PATH`` in git history."""
+    path = Path(spec)
+    if path.is_file():
+        return json.loads(path.read_text())
+    if ":" in spec:
+        shown = subprocess.run(["git", "show", spec], cwd=ROOT, capture_output=True, text=True)
+        if shown.returncode == 0:
+            return json.loads(shown.stdout)
+    sys.exit(f"error: no card at {spec!r} (give a file, or COMMIT:PATH known to git)")
+
+
+def label(card: dict) -> str:
+    """A short name from the recipe: image size, epochs, and mixup if used."""
+    cfg = card["config"]
+    name = f"{cfg['image_size']} px, {card['epochs']} epochs"
+    return name + (f", mixup {cfg['mixup']}" if cfg.get("mixup") else "")
+
+
+def main(specs: list[str]) -> None:
+    if not specs:
+        sys.exit(__doc__)
+    runs = {}
+    for spec in specs:
+        card = read_card(spec)
+        card.pop("classes", None)
+        card["source"] = spec
+        runs[label(card)] = card
+    OUT.write_text(json.dumps({"command": "python tools/collect_candidates.py " + " ".join(specs),
+                               "runs": runs}, indent=1) + "\n")
+    for name, c in runs.items():
+        print(f"{name}: validation {c['val_accuracy']:.3f}, {c['train_seconds'] / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
