@@ -46,6 +46,8 @@ def main(specs: list[str]) -> None:
         card = read_card(spec)
         card.pop("classes", None)
         card["source"] = spec
+        if label(card) in runs:
+            sys.exit(f"error: two candidates are both {label(card)!r}; the table needs a distinct name for each")
         runs[label(card)] = card
     OUT.write_text(json.dumps({"command": "python tools/collect_candidates.py " + " ".join(specs),
                                "runs": runs}, indent=1) + "\n")
