@@ -46,9 +46,10 @@ def main(specs: list[str]) -> None:
         card = read_card(spec)
         card.pop("classes", None)
         card["source"] = spec
-        if label(card) in runs:
-            sys.exit(f"error: two candidates are both {label(card)!r}; the table needs a distinct name for each")
-        runs[label(card)] = card
+        name = label(card)
+        if name in runs:
+            sys.exit(f"error: two candidates are both {name!r}; the table needs a distinct name for each")
+        runs[name] = card
     OUT.write_text(json.dumps({"command": "python tools/collect_candidates.py " + " ".join(specs),
                                "runs": runs}, indent=1) + "\n")
     for name, c in runs.items():
