@@ -30,7 +30,7 @@ def _train(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs, label_smoothing=args.label_smoothing, mixup=args.mixup,
         widths=tuple(args.widths), blocks_per_stage=args.blocks, head_units=args.head_units,
         dropout=args.dropout, patience=args.patience, val_fraction=args.val_fraction,
-        seed=args.seed, max_batches=args.max_batches,
+        seed=args.seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )
@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--zoom", type=float, default=0.2)
     t.add_argument("--shift", type=float, default=0.0)
     t.add_argument("--patience", type=int, default=30)
+    t.add_argument("--budget-minutes", type=float, default=None,
+                   help="follow the clock: cosine learning rate over this many minutes, stop before "
+                        "an epoch would overrun them (--epochs is then a cap)")
     t.add_argument("--val-fraction", type=float, default=0.1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")

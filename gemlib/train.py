@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import time
@@ -50,6 +51,7 @@ class TrainConfig:
     seed: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     max_batches: int | None = None
+    budget_minutes: float | None = None
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -122,17 +124,57 @@ def make_tf_dataset(
     return ds.prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
+#: The cosine schedules end at this fraction of the peak learning rate.
+FINAL_LR_FRACTION = 0.01
+
+
+def budget_learning_rate(peak: float, step: int, warmup_steps: int, elapsed: float, budget: float) -> float:
+    """Learning rate of a run that follows the clock instead of an epoch count.
+
+    Cosine decay over the *time* budget (from ``peak`` at 0 s to ``FINAL_LR_FRACTION * peak`` at
+    ``budget`` seconds), times a linear warm-up over the first ``warmup_steps`` steps that starts
+    at a tenth of the rate.
+
+    Parameters
+    ----------
+    peak : float
+        Peak learning rate.
+    step : int
+        Optimizer steps taken so far.
+    warmup_steps : int
+        Length of the warm-up in steps (0 for none).
+    elapsed, budget : float
+        Seconds of training so far, and in all.
+
+    Returns
+    -------
+    float
+    """
+    progress = min(max(elapsed / budget, 0.0), 1.0)
+    cosine = FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + math.cos(math.pi * progress))
+    warm = 1.0 if step >= warmup_steps else 0.1 + 0.9 * step / warmup_steps
+    return peak * cosine * warm
+
+
 def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
-    """Compile with AdamW, linear warm-up then cosine decay, label-smoothed loss."""
+    """Compile with AdamW, linear warm-up then cosine decay, label-smoothed loss.
+
+    With ``config.budget_minutes`` the optimizer gets a plain learning rate, which
+    :class:`TimeBudget` sets before every batch; otherwise a step-based schedule over
+    ``config.epochs``.
+    """
     total = max(1, config.epochs * steps_per_epoch)
     warm = min(config.warmup_epochs * steps_per_epoch, total - 1)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=config.learning_rate * 0.1 if warm else config.learning_rate,
-        decay_steps=max(1, total - warm),
-        alpha=0.01,
-        warmup_target=config.learning_rate if warm else None,
-        warmup_steps=warm,
-    )
+    if config.budget_minutes:
+        schedule = config.learning_rate * (0.1 if warm else 1.0)
+    else:
+        schedule = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=config.learning_rate * 0.1 if warm else config.learning_rate,
+            decay_steps=max(1, total - warm),
+            alpha=FINAL_LR_FRACTION,
+            warmup_target=config.learning_rate if warm else None,
+            warmup_steps=warm,
+        )
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
@@ -154,6 +196,48 @@ class _CrashAfter(keras.callbacks.Callback):
         if epoch + 1 >= self.epoch:
             print(f"[gemlib] simulated crash after epoch {epoch + 1}", flush=True)
             os._exit(3)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Follow :func:`budget_learning_rate` and stop before an epoch would overrun the budget.
+
+    Parameters
+    ----------
+    budget : float
+        Seconds of training in all (validation included), across resumes.
+    peak : float
+        Peak learning rate.
+    warmup_steps : int
+        Warm-up length in optimizer steps.
+    previous : float
+        Seconds spent by earlier sessions of this run (when resuming).
+    """
+
+    def __init__(self, budget: float, peak: float, warmup_steps: int, previous: float = 0.0) -> None:
+        super().__init__()
+        self.budget, self.peak, self.warmup_steps, self.previous = budget, peak, warmup_steps, previous
+        self.epochs_done = 0
+
+    def elapsed(self) -> float:
+        """Seconds of this run so far, earlier sessions included."""
+        return self.previous + time.perf_counter() - self.start
+
+    def on_train_begin(self, logs=None):  # noqa: D102
+        self.start = time.perf_counter()
+
+    def on_train_batch_begin(self, batch, logs=None):  # noqa: D102
+        opt = self.model.optimizer
+        opt.learning_rate.assign(
+            budget_learning_rate(self.peak, int(opt.iterations.numpy()), self.warmup_steps, self.elapsed(), self.budget)
+        )
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        self.epochs_done += 1
+        per_epoch = (time.perf_counter() - self.start) / self.epochs_done
+        if self.elapsed() + per_epoch > self.budget:
+            print(f"[gemlib] time budget: stopping after epoch {epoch + 1} "
+                  f"({self.elapsed() / 60:.1f} of {self.budget / 60:.1f} min)", flush=True)
+            self.model.stop_training = True
 
 
 def git_commit() -> str:
@@ -254,6 +338,9 @@ def train(
             seconds_file.write_text(json.dumps({"seconds": spent, "epoch": epoch + 1}))
 
     callbacks.insert(1, _Clock())
+    if config.budget_minutes:
+        callbacks.insert(2, TimeBudget(60 * config.budget_minutes, config.learning_rate,
+                                       config.warmup_epochs * steps, previous))
     model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if best_path.is_file():
         model.load_weights(str(best_path))

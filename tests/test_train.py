@@ -10,10 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from gemlib.augment import AugmentConfig, augment_examples
 from gemlib.data import Split, load_dataset
-from gemlib.train import CRASH_ENV, TrainConfig, make_tf_dataset, train
+from gemlib.models import build_resnet
+from gemlib.train import (CRASH_ENV, FINAL_LR_FRACTION, TrainConfig, budget_learning_rate, compile_model,
+                          make_tf_dataset, train)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -44,6 +47,19 @@ def test_mixup_mixes_image_and_label_by_the_same_weight():
     assert set(np.unique(y0.numpy())) == {0.0, 1.0}
 
 
+def test_adamw_decay_per_step_is_learning_rate_times_weight_decay():
+    # with zero gradients Adam's own step is zero, so one step only decays: w -> w * (1 - lr * wd).
+    # Keras's AdamW multiplies the decay by the learning rate, so wd = 5e-4 at lr = 2e-3 shrinks a
+    # weight by 1e-6 per step (about 1 % over a whole run): practically no decay at all.
+    model = build_resnet(3, image_size=16, widths=(4, 8), head_units=8)
+    config = TrainConfig(learning_rate=0.01, weight_decay=0.05, warmup_epochs=0, epochs=10)
+    compile_model(model, config, steps_per_epoch=1)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    model.optimizer.apply([np.zeros_like(b) for b in before], model.trainable_variables)
+    for b, v in zip(before, model.trainable_variables):
+        np.testing.assert_allclose(v.numpy(), b * (1 - 0.01 * 0.05), rtol=1e-6, atol=1e-9)
+
+
 def test_augmentation_changes_pose_not_colour():
     img = np.zeros((16, 16, 3), np.uint8)
     img[:8] = (200, 30, 30)
@@ -66,6 +82,28 @@ def test_tiny_training_learns_colours(tiny, tmp_path):
     assert history["loss"].iloc[-1] < history["loss"].iloc[0]
     pred = np.asarray(model.predict(data.test.images.astype("float32"), verbose=0)).argmax(1)
     assert (pred == data.test.labels).mean() >= 0.6  # three colours: chance is 1/3
+
+
+def test_budget_schedule_warms_up_by_steps_and_decays_by_the_clock():
+    lr = lambda step, t: budget_learning_rate(1.0, step, warmup_steps=10, elapsed=t, budget=100.0)  # noqa: E731
+    assert lr(0, 0) == pytest.approx(0.1)  # warm-up starts at a tenth
+    assert lr(5, 0) == pytest.approx(0.55)  # and rises linearly
+    assert lr(10, 0) == pytest.approx(1.0)
+    assert lr(10, 50) == pytest.approx(FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) / 2)  # cosine midpoint
+    assert lr(10, 100) == pytest.approx(FINAL_LR_FRACTION) == lr(10, 500)  # floor at and after the budget
+
+
+def test_time_budget_stops_the_run_and_sets_the_learning_rate(tiny, tmp_path):
+    data = load_dataset("gemstones", 32, val_fraction=0.3, root=tiny)
+    base = dict(image_size=32, batch_size=8, widths=(8, 8), head_units=8, warmup_epochs=0)
+    # a budget far shorter than one epoch: the run stops after its first epoch, not at the cap of 5
+    model, history, seconds = train(TrainConfig(epochs=5, budget_minutes=1e-4, **base), data, tmp_path / "a", verbose=0)
+    assert len(history) == 1 and seconds > 1e-4 * 60
+    # past the budget the clock has pushed the learning rate down to its floor
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(FINAL_LR_FRACTION * 2e-3)
+    # a generous budget runs to the cap, with the rate still near its peak
+    model, history, _ = train(TrainConfig(epochs=2, budget_minutes=60, **base), data, tmp_path / "b", verbose=0)
+    assert len(history) == 2 and float(model.optimizer.learning_rate.numpy()) > 0.99 * 2e-3
 
 
 def _cli_train(tiny: Path, run: Path, out: Path, crash: int | None) -> subprocess.CompletedProcess:

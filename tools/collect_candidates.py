@@ -31,11 +31,21 @@ def read_card(spec: str) -> dict:
     sys.exit(f"error: no card at {spec!r} (give a file, or COMMIT:PATH known to git)")
 
 
+#: The weight decay of the first candidates; a candidate that differs says so in its name.
+FIRST_WEIGHT_DECAY = 5e-4
+
+
 def label(card: dict) -> str:
-    """A short name from the recipe: image size, epochs, and mixup if used."""
+    """A short name from the recipe: image size, epochs, and mixup, weight decay and time budget if used."""
     cfg = card["config"]
     name = f"{cfg['image_size']} px, {card['epochs']} epochs"
-    return name + (f", mixup {cfg['mixup']}" if cfg.get("mixup") else "")
+    if cfg.get("mixup"):
+        name += f", mixup {cfg['mixup']}"
+    if cfg["weight_decay"] != FIRST_WEIGHT_DECAY:
+        name += f", weight decay {cfg['weight_decay']:g}"
+    if cfg.get("budget_minutes"):
+        name += f", {cfg['budget_minutes']:g}-minute clock"
+    return name
 
 
 def main(specs: list[str]) -> None:
