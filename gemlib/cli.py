@@ -85,7 +85,10 @@ def _train(args: argparse.Namespace) -> int:
         card["frozen_history"] = frozen_history
         card["frozen_seconds"] = round(frozen_seconds, 1)  # not in train_seconds
     cards.save_card(out, card)
-    print(json.dumps({k: card[k] for k in ("test_accuracy", "test_top5", "val_accuracy", "epochs", "train_seconds")}))
+    # validation and time only: a test score read while recipes are still being compared would
+    # start choosing among them (the test scores are in the card, for after the choice)
+    print(json.dumps({k: card[k] for k in ("val_accuracy", "best_epoch", "epochs", "train_seconds")}))
+    print(f"[gemlib] test scores written to {out.with_suffix('.json')}, not shown here", flush=True)
     return 0
 
 

@@ -50,7 +50,7 @@ def test_mixup_mixes_image_and_label_by_the_same_weight():
 def test_adamw_decay_per_step_is_learning_rate_times_weight_decay():
     # with zero gradients Adam's own step is zero, so one step only decays: w -> w * (1 - lr * wd).
     # Keras's AdamW multiplies the decay by the learning rate, so wd = 5e-4 at lr = 2e-3 shrinks a
-    # weight by 1e-6 per step (about 1 % over a whole run): practically no decay at all.
+    # weight by 1e-6 per step (under 1 % over a whole run): practically no decay at all.
     model = build_resnet(3, image_size=16, widths=(4, 8), head_units=8)
     config = TrainConfig(learning_rate=0.01, weight_decay=0.05, warmup_epochs=0, epochs=10)
     compile_model(model, config, steps_per_epoch=1)
@@ -127,6 +127,8 @@ def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
     assert second.returncode == 0, second.stderr[-2000:]
     # the resumed process ran only epochs 3 and 4
     assert "Epoch 3/4" in second.stdout and "Epoch 1/4" not in second.stdout
+    # the run reports validation and time; test scores go to the card only
+    assert '"val_accuracy"' in second.stdout and "test_accuracy" not in second.stdout
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["epochs"] == 4 and card["history"]["epoch"] == [0, 1, 2, 3]
     assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 32
