@@ -79,15 +79,24 @@ def colour_scatter(stats: pd.DataFrame) -> Figure:
 
 
 def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
-    """Training and validation curves of one or more runs (``history.csv`` tables)."""
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    """Training and validation curves of one or more runs (``history.csv`` tables).
+
+    With more than two runs the legend names each run once (solid: training, dashed: validation)
+    and sits beside the axes, so it hides no curve.
+    """
+    many = len(histories) > 2
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics) + (3 if many else 0), 3.5), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
         for name, h in histories.items():
             ep = h["epoch"] + 1
-            line = ax.plot(ep, h[metric], label=f"{name} train")[0]
-            ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=f"{name} validation")
-        ax.set(xlabel="epoch", title=metric)
-        ax.legend(fontsize=7)
+            line = ax.plot(ep, h[metric], label=name if many else f"{name} train")[0]
+            ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=None if many else f"{name} validation")
+        if many:
+            ax.set(xlabel="epoch", title=f"{metric} (solid: training, dashed: validation)")
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+        else:
+            ax.set(xlabel="epoch", title=metric)
+            ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -28,6 +28,13 @@ def test_tables_to_figures():
     assert isinstance(plots.size_scatter(table), Figure)
     hist = pd.DataFrame({"epoch": [0, 1], "loss": [2.0, 1.0], "val_loss": [2.1, 1.5], "accuracy": [0.1, 0.5], "val_accuracy": [0.1, 0.4]})
     assert len(plots.training_curves({"run": hist}).axes) == 2
+    # two runs: train and validation named apiece; more runs: one legend entry per run, beside the axes
+    assert len(plots.training_curves({"a": hist, "b": hist}).axes[0].get_legend().get_texts()) == 4
+    fig = plots.training_curves({k: hist for k in "abc"}, metrics=("accuracy",))
+    fig.canvas.draw()
+    legend = fig.axes[0].get_legend()
+    assert [t.get_text() for t in legend.get_texts()] == ["a", "b", "c"]
+    assert legend.get_window_extent().x0 > fig.axes[0].get_window_extent().x1
     assert isinstance(plots.confusion(np.eye(3), ["a", "b", "c"]), Figure)
     exp = pd.DataFrame({"experiment": ["x", "y"], "top1": [0.7, 0.1], "top1_low": [0.6, 0.05], "top1_high": [0.8, 0.15]})
     assert isinstance(plots.colour_experiments(exp, reference=0.7), Figure)
