@@ -91,12 +91,8 @@ def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] =
             ep = h["epoch"] + 1
             line = ax.plot(ep, h[metric], label=name if many else f"{name} train")[0]
             ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=None if many else f"{name} validation")
-        if many:
-            ax.set(xlabel="epoch", title=f"{metric} (solid: training, dashed: validation)")
-            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
-        else:
-            ax.set(xlabel="epoch", title=metric)
-            ax.legend(fontsize=7)
+        ax.set(xlabel="epoch", title=f"{metric} (solid: training, dashed: validation)" if many else metric)
+        ax.legend(fontsize=7, **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if many else {}))
     fig.tight_layout()
     return fig
 

@@ -166,7 +166,7 @@ def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int)
     total = max(1, config.epochs * steps_per_epoch)
     warm = min(config.warmup_epochs * steps_per_epoch, total - 1)
     if config.budget_minutes:
-        schedule = config.learning_rate * (0.1 if warm else 1.0)
+        schedule = config.learning_rate  # a variable that TimeBudget sets before every batch
     else:
         schedule = keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=config.learning_rate * 0.1 if warm else config.learning_rate,
@@ -198,6 +198,30 @@ class _CrashAfter(keras.callbacks.Callback):
             os._exit(3)
 
 
+class _Clock(keras.callbacks.Callback):
+    """Wall time of a run across resumes, saved to ``seconds.json`` after every epoch."""
+
+    def __init__(self, seconds_file: Path) -> None:
+        super().__init__()
+        self.file = seconds_file
+        self.previous = json.loads(seconds_file.read_text())["seconds"] if seconds_file.is_file() else 0.0
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):  # noqa: D102
+        self.start = time.perf_counter()
+
+    def session(self) -> float:
+        """Seconds since this session began training."""
+        return time.perf_counter() - self.start
+
+    def elapsed(self) -> float:
+        """Seconds of the whole run so far, earlier sessions included."""
+        return self.previous + self.session()
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        self.file.write_text(json.dumps({"seconds": self.elapsed(), "epoch": epoch + 1}))
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Follow :func:`budget_learning_rate` and stop before an epoch would overrun the budget.
 
@@ -209,34 +233,28 @@ class TimeBudget(keras.callbacks.Callback):
         Peak learning rate.
     warmup_steps : int
         Warm-up length in optimizer steps.
-    previous : float
-        Seconds spent by earlier sessions of this run (when resuming).
+    clock : _Clock
+        The run's clock (it counts earlier sessions when resuming).
     """
 
-    def __init__(self, budget: float, peak: float, warmup_steps: int, previous: float = 0.0) -> None:
+    def __init__(self, budget: float, peak: float, warmup_steps: int, clock: _Clock) -> None:
         super().__init__()
-        self.budget, self.peak, self.warmup_steps, self.previous = budget, peak, warmup_steps, previous
+        self.budget, self.peak, self.warmup_steps, self.clock = budget, peak, warmup_steps, clock
         self.epochs_done = 0
-
-    def elapsed(self) -> float:
-        """Seconds of this run so far, earlier sessions included."""
-        return self.previous + time.perf_counter() - self.start
-
-    def on_train_begin(self, logs=None):  # noqa: D102
-        self.start = time.perf_counter()
 
     def on_train_batch_begin(self, batch, logs=None):  # noqa: D102
         opt = self.model.optimizer
         opt.learning_rate.assign(
-            budget_learning_rate(self.peak, int(opt.iterations.numpy()), self.warmup_steps, self.elapsed(), self.budget)
+            budget_learning_rate(self.peak, int(opt.iterations.numpy()), self.warmup_steps,
+                                 self.clock.elapsed(), self.budget)
         )
 
     def on_epoch_end(self, epoch, logs=None):  # noqa: D102
         self.epochs_done += 1
-        per_epoch = (time.perf_counter() - self.start) / self.epochs_done
-        if self.elapsed() + per_epoch > self.budget:
+        per_epoch = self.clock.session() / self.epochs_done
+        if self.clock.elapsed() + per_epoch > self.budget:
             print(f"[gemlib] time budget: stopping after epoch {epoch + 1} "
-                  f"({self.elapsed() / 60:.1f} of {self.budget / 60:.1f} min)", flush=True)
+                  f"({self.clock.elapsed() / 60:.1f} of {self.budget / 60:.1f} min)", flush=True)
             self.model.stop_training = True
 
 
@@ -327,20 +345,11 @@ def train(
     if os.environ.get(CRASH_ENV):
         callbacks.append(_CrashAfter(int(os.environ[CRASH_ENV])))
     seconds_file = run_dir / "seconds.json"
-    previous = json.loads(seconds_file.read_text())["seconds"] if seconds_file.is_file() else 0.0
-
-    class _Clock(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            spent = previous + time.perf_counter() - self.start
-            seconds_file.write_text(json.dumps({"seconds": spent, "epoch": epoch + 1}))
-
-    callbacks.insert(1, _Clock())
+    clock = _Clock(seconds_file)
+    callbacks.insert(1, clock)
     if config.budget_minutes:
         callbacks.insert(2, TimeBudget(60 * config.budget_minutes, config.learning_rate,
-                                       config.warmup_epochs * steps, previous))
+                                       config.warmup_epochs * steps, clock))
     model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
     if best_path.is_file():
         model.load_weights(str(best_path))

@@ -31,17 +31,14 @@ def read_card(spec: str) -> dict:
     sys.exit(f"error: no card at {spec!r} (give a file, or COMMIT:PATH known to git)")
 
 
-#: The weight decay of the first candidates; a candidate that differs says so in its name.
-FIRST_WEIGHT_DECAY = 5e-4
-
-
-def label(card: dict) -> str:
-    """A short name from the recipe: image size, epochs, and mixup, weight decay and time budget if used."""
+def label(card: dict, base_decay: float) -> str:
+    """A short name from the recipe: image size, epochs, and mixup, time budget and a weight decay
+    other than ``base_decay`` (the first candidate's) if used."""
     cfg = card["config"]
     name = f"{cfg['image_size']} px, {card['epochs']} epochs"
     if cfg.get("mixup"):
         name += f", mixup {cfg['mixup']}"
-    if cfg["weight_decay"] != FIRST_WEIGHT_DECAY:
+    if cfg["weight_decay"] != base_decay:
         name += f", weight decay {cfg['weight_decay']:g}"
     if cfg.get("budget_minutes"):
         name += f", {cfg['budget_minutes']:g}-minute clock"
@@ -52,11 +49,11 @@ def main(specs: list[str]) -> None:
     if not specs:
         sys.exit(__doc__)
     runs = {}
-    for spec in specs:
-        card = read_card(spec)
+    cards = [read_card(spec) for spec in specs]
+    for spec, card in zip(specs, cards):
         card.pop("classes", None)
         card["source"] = spec
-        name = label(card)
+        name = label(card, cards[0]["config"]["weight_decay"])
         if name in runs:
             sys.exit(f"error: two candidates are both {name!r}; the table needs a distinct name for each")
         runs[name] = card
