@@ -4,6 +4,10 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# TensorFlow's C++ log lines must not reach the notebooks' stored outputs (gemlib sets the same
+# default; this covers kernels that import TensorFlow first)
+TF_CPP_MIN_LOG_LEVEL ?= 3
+export TF_CPP_MIN_LOG_LEVEL
 
 .PHONY: all setup data notebooks test benchmarks clean-venv
 

@@ -43,7 +43,7 @@ def jupyterlab(tmp_path, data_dir):
     port, token = _free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyterlab.log", "w")
     env = dict(os.environ, GEMLIB_DATA_DIR=str(data_dir), JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"), TF_CPP_MIN_LOG_LEVEL="2")
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"), TF_CPP_MIN_LOG_LEVEL="3")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",

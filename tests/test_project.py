@@ -57,3 +57,43 @@ def test_no_dataset_images_committed():
     files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True).stdout.split()
     images = [f for f in files if f.lower().endswith((".jpg", ".jpeg")) or f.startswith("data/") and f not in ("data/README.md", "data/.gitignore")]
     assert images == []
+
+
+def _hygiene():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("notebook_hygiene", REPO / "tools" / "notebook_hygiene.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TF_LOG = (
+    "E0000 00:00:1764450000.123456   41234 tfg_optimizer_hook.cc:135] tfg_optimizer{any(tfg-consolidate-attrs)}"
+    " failed: INVALID_ARGUMENT: Node x has an empty op name\n"
+)
+
+
+def test_hygiene_strips_library_log_lines_and_keeps_the_rest(tmp_path):
+    hygiene = _hygiene()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=TF_LOG),
+        nbformat.v4.new_output("stream", name="stderr", text="UserWarning: 4 files left out\n" + TF_LOG),
+        nbformat.v4.new_output("stream", name="stdout", text="2024-01-02 03:04:05.678901: I tensorflow/core/x.cc:1] hi\n42\n"),
+    ])]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    assert hygiene.clean(path) == (0, 3)
+    outs = nbformat.read(path, as_version=4).cells[0].outputs
+    assert [(o.name, o.text) for o in outs] == [("stderr", "UserWarning: 4 files left out\n"), ("stdout", "42\n")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_library_log_line_is_stored(path):
+    patterns = _hygiene().log_patterns()
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            if out.output_type == "stream":
+                assert not any(p.search(out.text) for p in patterns), f"a library log line in {path.name}"
