@@ -22,14 +22,15 @@ def _train(args: argparse.Namespace) -> int:
     from gemlib.augment import AugmentConfig
     from gemlib.data import load_dataset
     from gemlib.evaluate import predict_logits, topk_correct
-    from gemlib.train import TrainConfig, git_commit, train
+    from gemlib.train import TrainConfig, chosen_weights, git_commit, train
 
     config = TrainConfig(
         dataset=args.dataset, image_size=args.image_size, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, weight_decay=args.weight_decay,
         warmup_epochs=args.warmup_epochs, label_smoothing=args.label_smoothing, mixup=args.mixup,
         widths=tuple(args.widths), blocks_per_stage=args.blocks, head_units=args.head_units,
-        dropout=args.dropout, patience=args.patience, val_fraction=args.val_fraction,
+        dropout=args.dropout, stem_kernel=args.stem_kernel, ema_decay=args.ema_decay,
+        patience=args.patience, val_fraction=args.val_fraction,
         seed=args.seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
@@ -56,7 +57,9 @@ def _train(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     _save_without_optimizer(model, out)
     logits = predict_logits(model, data.test.images)
-    best = history.loc[history["val_accuracy"].idxmax()]
+    weights = chosen_weights(history)  # validation decides: raw weights or their average
+    val_column = "val_accuracy_ema" if weights == "ema" else "val_accuracy"
+    best = history.loc[history[val_column].idxmax()]
     card = {
         "name": out.stem,
         "dataset": args.dataset,
@@ -65,7 +68,8 @@ def _train(args: argparse.Namespace) -> int:
         "test_accuracy": float(topk_correct(logits, data.test.labels, 1).mean()),
         "test_top5": float(topk_correct(logits, data.test.labels, 5).mean()),
         "n_test": len(data.test),
-        "val_accuracy": float(best["val_accuracy"]),
+        "val_accuracy": float(best[val_column]),
+        "weights": weights,
         "best_epoch": int(best["epoch"]) + 1,
         "epochs": int(len(history)),
         "train_seconds": round(seconds, 1),
@@ -77,8 +81,7 @@ def _train(args: argparse.Namespace) -> int:
         "params": int(model.count_params()),
         "history": history.to_dict(orient="list"),
     }
-    if args.dataset == "architecture":
-        card["test_files"] = data.test_files()
+    card.update(data.files())  # the split, after every exclusion: anyone can check it
     if args.transfer_from:
         card["transfer_from"] = str(args.transfer_from)
         card["frozen_epochs"] = args.frozen_epochs
@@ -213,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--blocks", type=int, default=1)
     t.add_argument("--head-units", type=int, default=256)
     t.add_argument("--dropout", type=float, default=0.3)
+    t.add_argument("--stem-kernel", type=int, default=4,
+                   help="side of the stride-2 stem convolution (5: the old, checkerboard stem)")
     t.add_argument("--flip", default="both", choices=["both", "horizontal", "none"])
     t.add_argument("--rotation", type=float, default=0.5, help="max rotation, fraction of a turn")
     t.add_argument("--zoom", type=float, default=0.2)
@@ -221,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--budget-minutes", type=float, default=None,
                    help="follow the clock: cosine learning rate over this many minutes, stop before "
                         "an epoch would overrun them (--epochs is then a cap)")
+    t.add_argument("--ema-decay", type=float, default=0.998,
+                   help="also keep an average of the weights; validation picks it or the raw ones "
+                        "(0: off)")
     t.add_argument("--val-fraction", type=float, default=0.1)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -266,32 +267,99 @@ def scan(root: str | os.PathLike, workers: int = 4) -> pd.DataFrame:
     return table
 
 
+#: Perceptual-hash distance (bits of 64) under which two photos count as near duplicates; the
+#: threshold notebook 01 uses and the group-aware split applies.
+NEAR_DISTANCE = 4
+
+
+class _UnionFind:
+    """Disjoint sets of the integers 0..n-1 (path halving)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        self.parent[self.find(a)] = self.find(b)
+
+    def groups(self) -> list[list[int]]:
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())
+
+
 def _close_groups(hashes: list[int], max_distance: int) -> list[list[int]]:
     """Connected groups of 64-bit hashes within ``max_distance`` bits of each other."""
     h = np.asarray(hashes, dtype=np.uint64)
     popcount = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-    parent = list(range(len(h)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = _UnionFind(len(h))
     for start in range(0, len(h), 512):
         block = h[start : start + 512, None] ^ h[None, :]
         dist = popcount[block.view(np.uint8).reshape(*block.shape, 8)].sum(-1)
         for i, j in zip(*np.nonzero(dist <= max_distance)):
-            a, b = find(start + int(i)), find(int(j))
-            if a != b:
-                parent[a] = b
-    groups: dict[int, list[int]] = {}
-    for i in range(len(h)):
-        groups.setdefault(find(i), []).append(i)
-    return [g for g in groups.values() if len(g) > 1]
+            sets.union(start + int(i), int(j))
+    return [g for g in sets.groups() if len(g) > 1]
 
 
-def find_duplicates(table: pd.DataFrame, near: bool = False, max_distance: int = 4) -> pd.DataFrame:
+def perceptual_hash(path: str | os.PathLike) -> int | None:
+    """64-bit ``imagehash.phash`` of an image as an int; None when it does not decode."""
+    import imagehash
+
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (64, 64))
+            bits = imagehash.phash(_to_rgb(img)).hash.flatten()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def duplicate_groups(
+    paths: list[str], near: bool = True, max_distance: int = NEAR_DISTANCE, sha1=None
+) -> list[list[int]]:
+    """Group files that are byte-identical or, with ``near``, perceptually identical.
+
+    Groups are connected components: if a is near b and b near c, all three are one group.
+
+    Parameters
+    ----------
+    paths : list of str
+        Image files.
+    near : bool
+        Also join files whose perceptual hashes differ by at most ``max_distance`` bits.
+    max_distance : int
+        Hamming distance for near duplicates.
+    sha1 : callable, optional
+        Path -> hex digest (a caching hasher); default reads each file.
+
+    Returns
+    -------
+    list of list of int
+        Every index of ``paths`` in exactly one group; singletons included, in file order.
+    """
+    sha1 = sha1 or _sha1
+    sets = _UnionFind(len(paths))
+    first: dict[str, int] = {}
+    for i, p in enumerate(paths):
+        sets.union(i, first.setdefault(sha1(p), i))
+    if near:
+        hashes = [perceptual_hash(p) for p in paths]
+        ok = [i for i, h in enumerate(hashes) if h is not None]
+        for grp in _close_groups([hashes[i] for i in ok], max_distance):
+            for k in grp[1:]:
+                sets.union(ok[grp[0]], ok[k])
+    return sorted((sorted(g) for g in sets.groups()), key=lambda g: g[0])
+
+
+def find_duplicates(
+    table: pd.DataFrame, near: bool = False, max_distance: int = NEAR_DISTANCE
+) -> pd.DataFrame:
     """Group byte-identical files (and, optionally, perceptually identical ones).
 
     Parameters
@@ -316,15 +384,8 @@ def find_duplicates(table: pd.DataFrame, near: bool = False, max_distance: int =
         if len(grp) > 1:
             groups.append(("exact", grp))
     if near:
-        import imagehash
-
         readable = table[table["readable"]].copy()
-        hashes = []
-        for p in readable["path"]:
-            with Image.open(p) as img:
-                img.draft("RGB", (64, 64))
-                bits = imagehash.phash(_to_rgb(img)).hash.flatten()
-            hashes.append(int("".join("1" if b else "0" for b in bits), 2))
+        hashes = [perceptual_hash(p) or 0 for p in readable["path"]]
         for members in _close_groups(hashes, max_distance):
             grp = readable.iloc[members]
             if grp["sha1"].nunique() > 1:
@@ -422,8 +483,17 @@ class Dataset:
     excluded: list[str] = field(default_factory=list)
 
     def test_files(self) -> list[str]:
-        """Test file paths relative to the dataset root (what model cards store)."""
-        return [str(Path(p).relative_to(self.root)) for p in self.test.paths]
+        """Test file paths relative to the dataset root."""
+        return self.files()["test_files"]
+
+    def files(self) -> dict[str, list[str]]:
+        """``train_files``, ``val_files``, ``test_files``: each split's paths relative to the
+        root, after every exclusion (what model cards record, and ``load_dataset(files=)`` reads).
+        """
+        return {
+            f"{name}_files": [Path(p).relative_to(self.root).as_posix() for p in split.paths]
+            for name, split in (("train", self.train), ("val", self.val), ("test", self.test))
+        }
 
 
 def _decode_many(paths: list[str], size: int, workers: int = 4) -> tuple[np.ndarray, list[str]]:
@@ -489,15 +559,22 @@ def load_dataset(
     seed: int = 0,
     root: str | os.PathLike | None = None,
     splits: tuple[str, ...] = ("train", "val", "test"),
-    drop_test_duplicates: bool = True,
+    group_twins: bool = True,
+    files: dict | None = None,
 ) -> Dataset:
     """Load a dataset into memory as fixed-size RGB arrays.
 
     For a dataset with ``train/`` and ``test/`` folders the test folder is the
     test set and a stratified validation split is carved from train. For a
     dataset of ``<Class>/`` folders only, a stratified train/validation/test
-    split is made. Both use ``seed``. Byte-identical files are handled so no
-    image sits on both sides of a split (see ``drop_test_duplicates``).
+    split is made. Both use ``seed``.
+
+    With ``group_twins`` the split is group-aware (:func:`split_files`): byte-identical
+    files and near duplicates (perceptual hash within :data:`NEAR_DISTANCE` bits) form
+    groups that never straddle train, validation and test. Training files twinned with a
+    test file are left out; byte-identical copies filed under two classes are left out of
+    training and validation (a test copy stays in the official test folder); of other
+    byte-identical copies one is kept.
 
     Parameters
     ----------
@@ -512,10 +589,12 @@ def load_dataset(
     root : path, optional
         Dataset root; default :func:`dataset_root`.
     splits : tuple of str
-        Which splits to decode (others come back empty, saving time).
-    drop_test_duplicates : bool
-        Remove from train/validation any file whose bytes equal a test file's,
-        and drop every copy of a file that appears under two classes.
+        Which splits to decode (others come back with paths only, saving time).
+    group_twins : bool
+        Make the split group-aware as described above (False: plain stratified split).
+    files : dict, optional
+        A model card (or any mapping) with ``train_files``, ``val_files`` and ``test_files``,
+        paths relative to the dataset root: use exactly that split instead of drawing one.
 
     The splits are drawn over the candidate file names, before decoding, so a
     split never changes because some other file was repaired or broken.
@@ -525,59 +604,31 @@ def load_dataset(
     Dataset
         Unreadable files are excluded, listed in ``excluded`` and warned about once.
     """
-    from sklearn.model_selection import train_test_split
-
     root = Path(root) if root is not None else dataset_root(name)
-    excluded: list[str] = []
-    dropped: list[str] = []
-    sha1 = _hasher()
-    if (root / "train").is_dir() and (root / "test").is_dir():
-        classes = class_names(root / "train")
+    has_split = (root / "train").is_dir() and (root / "test").is_dir()
+    classes = class_names(root / "train" if has_split else root)
+    if has_split:
         check_same_classes(classes, class_names(root / "test"))
-        tr_paths, tr_labels, stray = _files_by_class(root / "train", classes)
-        te_paths, te_labels, stray2 = _files_by_class(root / "test", classes)
-        stray += stray2
+    if files is not None:
+        lists, dropped, stray = _listed_files(name, root, classes, files, splits), [], []
     else:
-        classes = class_names(root)
-        all_paths, all_labels, stray = _files_by_class(root, classes)
-        all_paths, all_labels = _dedupe(all_paths, all_labels, dropped, drop_test_duplicates, sha1)
-        tr_paths, te_paths, tr_labels, te_labels = train_test_split(
-            all_paths, all_labels, test_size=test_fraction, stratify=all_labels, random_state=seed
+        lists, dropped, stray = split_files(
+            root, classes, val_fraction, test_fraction, seed, group_twins
         )
-    if drop_test_duplicates:
-        test_hashes = {sha1(p) for p in te_paths}
-        leak = [p for p in tr_paths if sha1(p) in test_hashes]
-        if leak:
-            warnings.warn(
-                f"{len(leak)} training file(s) are byte-identical to test files and were "
-                f"left out of training: {leak}",
-                stacklevel=2,
-            )
-            dropped.extend(leak)
-            leak_set = set(leak)
-            keep = [i for i, p in enumerate(tr_paths) if p not in leak_set]
-            tr_paths = [tr_paths[i] for i in keep]
-            tr_labels = [tr_labels[i] for i in keep]
-    tr_paths, va_paths, tr_labels, va_labels = train_test_split(
-        tr_paths, tr_labels, test_size=val_fraction, stratify=tr_labels, random_state=seed
-    )
-    empty = Split(np.zeros((0, image_size, image_size, 3), np.uint8), np.zeros(0, np.int32))
+    excluded: list[str] = []
     parts = {}
-    for split_name, p, lab in (
-        ("train", tr_paths, tr_labels),
-        ("val", va_paths, va_labels),
-        ("test", te_paths, te_labels),
-    ):
-        parts[split_name] = _make_split(p, lab, image_size, excluded) if split_name in splits else Split(
-            empty.images, empty.labels, list(p)
-        )
-    dropped_set = set(dropped)
-    unreadable = [p for p in excluded if p not in dropped_set]
-    if stray or unreadable:
+    for split_name in ("train", "val", "test"):
+        p, lab = lists[split_name]
+        if split_name in splits:
+            parts[split_name] = _make_split(p, lab, image_size, excluded)
+        else:
+            empty = np.zeros((0, image_size, image_size, 3), np.uint8)
+            parts[split_name] = Split(empty, np.zeros(0, np.int32), list(p))
+    if stray or excluded:
         warnings.warn(
             "left out of the dataset: "
             + (f"non-image files {stray}; " if stray else "")
-            + (f"unreadable images {unreadable} (replace or delete them)" if unreadable else ""),
+            + (f"unreadable images {excluded} (replace or delete them)" if excluded else ""),
             stacklevel=2,
         )
     return Dataset(
@@ -586,20 +637,132 @@ def load_dataset(
     )
 
 
-def _dedupe(
-    paths: list[str], labels: list[int], dropped: list[str], enabled: bool, sha1=_sha1
-) -> tuple[list[str], list[int]]:
-    """Keep one copy of byte-identical files; drop groups that span classes."""
-    if not enabled:
-        return paths, labels
-    by_hash: dict[str, list[int]] = {}
-    for i, p in enumerate(paths):
-        by_hash.setdefault(sha1(p), []).append(i)
-    keep = []
-    for idx in by_hash.values():
-        if len({labels[i] for i in idx}) == 1:
-            keep.append(idx[0])  # one copy; a picture filed under two styles has no right answer
-    keep.sort()
-    kept = set(keep)
-    dropped.extend(p for i, p in enumerate(paths) if i not in kept)
-    return [paths[i] for i in keep], [labels[i] for i in keep]
+Lists = dict[str, tuple[list[str], list[int]]]
+
+
+def _listed_files(
+    name: str, root: Path, classes: list[str], files: dict, splits: tuple[str, ...]
+) -> Lists:
+    """The split a model card records, checked against the copy on disk."""
+    out: Lists = {}
+    for split_name in ("train", "val", "test"):
+        rels = files.get(f"{split_name}_files")
+        if rels is None:
+            if split_name in splits:
+                raise DataError(
+                    f"the model card has no {split_name}_files: it predates recorded splits; "
+                    f"retrain the model or load '{name}' with its seed instead of files=."
+                )
+            rels = []
+        missing = [r for r in rels if not (root / r).is_file()]
+        if missing:
+            raise DataError(
+                f"{root}: {len(missing)} file(s) of the model's {split_name} split are missing "
+                f"(first: {missing[0]}); this copy of '{name}' is not the one the model was "
+                f"trained on: check it with `python -m gemlib download {name} --check`."
+            )
+        labels = []
+        for r in rels:
+            label = Path(r).parts[-2]
+            if label not in classes:
+                raise DataError(f"{root / r}: class folder {label!r} is not among the dataset's classes.")
+            labels.append(classes.index(label))
+        out[split_name] = ([str(root / r) for r in rels], labels)
+    return out
+
+
+def split_files(
+    root: Path,
+    classes: list[str],
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+    group_twins: bool = True,
+) -> tuple[Lists, list[str], list[str]]:
+    """Draw a stratified (and, with ``group_twins``, group-aware) split over file names.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        Dataset root, with ``train/`` and ``test/`` or ``<Class>/`` folders.
+    classes : list of str
+        Class order.
+    val_fraction, test_fraction : float
+        Validation fraction of the training pool; test fraction when no test folder exists.
+    seed : int
+        Seed of the stratified draws.
+    group_twins : bool
+        Keep duplicate groups (see :func:`duplicate_groups`) on one side of every split.
+
+    Returns
+    -------
+    lists : dict
+        ``{"train" | "val" | "test": (paths, labels)}``.
+    dropped : list of str
+        Files left out as twins (each also warned about).
+    stray : list of str
+        Non-image files in class folders.
+    """
+    from sklearn.model_selection import train_test_split
+
+    has_split = (root / "train").is_dir() and (root / "test").is_dir()
+    if has_split:
+        pool, pool_labels, stray = _files_by_class(root / "train", classes)
+        te_paths, te_labels, stray2 = _files_by_class(root / "test", classes)
+        stray += stray2
+    else:
+        pool, pool_labels, stray = _files_by_class(root, classes)
+        te_paths, te_labels = [], []
+    dropped: dict[str, list[str]] = {"twins of test files": [], "copies under two classes": []}
+    if group_twins:
+        units = _twin_free_units(pool, pool_labels, te_paths, dropped)
+    else:
+        units = [[i] for i in range(len(pool))]
+    unit_labels = [Counter(pool_labels[i] for i in u).most_common(1)[0][0] for u in units]
+
+    def expand(chosen) -> tuple[list[str], list[int]]:
+        idx = sorted(i for k in chosen for i in units[k])
+        return [pool[i] for i in idx], [pool_labels[i] for i in idx]
+
+    keys = list(range(len(units)))
+    if not has_split:
+        keys, test_keys = train_test_split(
+            keys, test_size=test_fraction, stratify=unit_labels, random_state=seed
+        )
+        te_paths, te_labels = expand(test_keys)
+    tr_keys, va_keys = train_test_split(
+        keys, test_size=val_fraction, stratify=[unit_labels[k] for k in keys], random_state=seed
+    )
+    for why, paths in dropped.items():
+        if paths:
+            warnings.warn(f"{len(paths)} file(s) left out of the split as {why}: "
+                          f"{paths}", stacklevel=3)
+    lists = {"train": expand(tr_keys), "val": expand(va_keys), "test": (te_paths, te_labels)}
+    return lists, [p for paths in dropped.values() for p in paths], stray
+
+
+def _twin_free_units(
+    pool: list[str], labels: list[int], test: list[str], dropped: dict[str, list[str]]
+) -> list[list[int]]:
+    """Groups of pool indices to split as units, after leaving out twins (see load_dataset)."""
+    sha1 = _hasher()
+    units = []
+    for group in duplicate_groups(pool + test, sha1=sha1):
+        members = [i for i in group if i < len(pool)]
+        if not members:
+            continue
+        if len(members) < len(group):
+            dropped["twins of test files"].extend(pool[i] for i in members)
+            continue
+        by_hash: dict[str, list[int]] = {}
+        for i in members:
+            by_hash.setdefault(sha1(pool[i]), []).append(i)
+        keep = []
+        for copies in by_hash.values():
+            if len({labels[i] for i in copies}) > 1:  # one picture, two classes: no right answer
+                dropped["copies under two classes"].extend(pool[i] for i in copies)
+            else:
+                keep.append(copies[0])  # byte-identical copies add nothing
+        if keep:
+            units.append(sorted(keep))
+    return units

@@ -297,6 +297,43 @@ def to_heatmap(attribution: np.ndarray, reduce: str = "abs_sum", clip_percentile
     return out[0] if single else out
 
 
+def grid_energy(heatmap: np.ndarray) -> float | np.ndarray:
+    """Share of a map's power on the 2- and 4-pixel grid: the checkerboard fingerprint.
+
+    The map's mean is removed and its 2-D power spectrum taken; the result is the share of
+    power (DC excluded) on the rows and columns of frequency n/4, n/2 and 3n/4 along either
+    axis, i.e. on patterns that repeat every 2 or 4 pixels. A strided convolution whose kernel
+    is not divisible by its stride prints exactly such a pattern into every input gradient
+    (Odena, Dumoulin & Olah, "Deconvolution and Checkerboard Artifacts", Distill 2016).
+    A pure checkerboard scores 1, white noise about ``6/n`` (the share of those frequencies),
+    and a smooth blob about 0.
+
+    Parameters
+    ----------
+    heatmap : numpy.ndarray
+        (H, W) map, or (N, H, W) maps; H and W divisible by 4. For an attribution, pass
+        ``np.abs(attribution).sum(-1)``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        One share in [0, 1] per map.
+    """
+    h = np.asarray(heatmap, np.float64)
+    if h.ndim == 2:
+        return float(grid_energy(h[None])[0])
+    if h.ndim != 3 or h.shape[1] % 4 or h.shape[2] % 4:
+        raise ValueError(f"heatmaps must be (H, W) or (N, H, W) with H, W divisible by 4, got {h.shape}")
+    n_rows, n_cols = h.shape[1:]
+    power = np.abs(np.fft.fft2(h - h.mean(axis=(1, 2), keepdims=True))) ** 2
+    power[:, 0, 0] = 0.0
+    grid = np.zeros((n_rows, n_cols), bool)
+    grid[[n_rows // 4, n_rows // 2, 3 * n_rows // 4], :] = True
+    grid[:, [n_cols // 4, n_cols // 2, 3 * n_cols // 4]] = True
+    total = power.sum(axis=(1, 2))
+    return np.where(total > 0, power[:, grid].sum(axis=1) / np.where(total > 0, total, 1.0), 0.0)
+
+
 def overlay(image: np.ndarray, heatmap: np.ndarray, alpha: float = 0.5, cmap: str = "inferno") -> np.ndarray:
     """Blend a [0, 1] heatmap (colour-mapped) over a ``uint8`` image; returns ``uint8`` RGB."""
     import matplotlib

@@ -52,12 +52,19 @@ def build_resnet(
     dropout: float = 0.3,
     l2: float = 0.0,
     name: str = "gem_resnet",
+    stem_kernel: int = 4,
 ) -> keras.Model:
     """Residual CNN like the published one.
 
     Stride-2 stem and a 3x3 max-pool (as in ResNet), one stage of residual blocks per width with max-pooling
     between stages, global average pooling, a residual dense head, logits out.
     Rescaling is inside the model: it takes RGB values 0-255.
+
+    The stem's kernel is divisible by its stride (4 x 4, stride 2), so every input pixel is
+    covered by the same number of kernel taps. With an odd kernel (the published 5 x 5) pixels
+    in even and odd positions are covered 3 and 2 times along each axis, and every input
+    gradient, trained or not, carries that 2-pixel checkerboard (Odena et al., Distill 2016;
+    :func:`gemlib.explain.grid_energy` measures it).
 
     Parameters
     ----------
@@ -77,6 +84,8 @@ def build_resnet(
         L2 weight decay on convolution kernels.
     name : str
         Model name.
+    stem_kernel : int
+        Side of the stride-2 stem convolution (5 reproduces the checkerboard of the old stem).
 
     Returns
     -------
@@ -85,7 +94,7 @@ def build_resnet(
     """
     inputs = keras.Input((image_size, image_size, 3), name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
-    x = layers.Conv2D(widths[0], 5, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
+    x = layers.Conv2D(widths[0], stem_kernel, strides=2, padding="same", use_bias=False, name="stem_conv")(x)
     x = layers.BatchNormalization(name="stem_bn")(x)
     x = layers.ELU(name="stem_elu")(x)
     x = layers.MaxPooling2D(3, strides=2, padding="same", name="stem_pool")(x)

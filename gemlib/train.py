@@ -46,12 +46,14 @@ class TrainConfig:
     blocks_per_stage: int = 1
     head_units: int = 256
     dropout: float = 0.3
+    stem_kernel: int = 4
     patience: int = 30
     val_fraction: float = 0.1
     seed: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     max_batches: int | None = None
     budget_minutes: float | None = None
+    ema_decay: float = 0.998
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -258,6 +260,89 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+class WeightAverage(keras.callbacks.Callback):
+    """An exponential moving average (EMA) of the weights, scored on validation every epoch.
+
+    After every optimizer step ``ema = decay * ema + (1 - decay) * w`` for every float weight
+    (BatchNorm's moving statistics included). After every epoch the averaged weights are scored
+    on the validation images and the scores are added to the epoch's logs as ``val_accuracy_ema``
+    and ``val_top5_ema``; the best averaged weights so far go to ``ema_best.weights.h5``, and the
+    average itself to ``ema.npz`` so that a resumed run continues it. Validation then decides
+    whether the average or the raw weights are kept (:func:`train`).
+
+    Parameters
+    ----------
+    validation : Split
+        Validation images and labels.
+    run_dir : pathlib.Path
+        The run's folder.
+    decay : float
+        Weight of the old average at each step (0.998: about 500 steps of memory).
+    batch_size : int
+        Images per prediction batch.
+    """
+
+    def __init__(self, validation: Split, run_dir: Path, decay: float = 0.998, batch_size: int = 64) -> None:
+        super().__init__()
+        self.validation, self.decay, self.batch_size = validation, decay, batch_size
+        self.state_file, self.best_file = run_dir / "ema.npz", run_dir / "ema_best.weights.h5"
+        self.best = -1.0
+        self.average: list[tf.Variable] = []
+
+    def _weights(self) -> list:
+        return [w for w in self.model.weights if "float" in str(w.dtype)]
+
+    def on_train_begin(self, logs=None):  # noqa: D102
+        weights = self._weights()
+        start = [np.asarray(w.numpy()) for w in weights]
+        if self.state_file.is_file():
+            saved = np.load(self.state_file)
+            start = [saved[f"w{i}"] for i in range(len(weights))]
+            self.best = float(saved["best"])
+        self.average = [tf.Variable(v, trainable=False) for v in start]
+        decay = self.decay
+
+        @tf.function
+        def update():
+            for a, w in zip(self.average, weights):
+                a.assign(decay * a + (1.0 - decay) * tf.cast(w, a.dtype))
+
+        self._update = update
+
+    def on_train_batch_end(self, batch, logs=None):  # noqa: D102
+        self._update()
+
+    def scores(self) -> tuple[float, float]:
+        """Top-1 and top-5 validation accuracy of the averaged weights."""
+        weights = self._weights()
+        raw = [w.numpy() for w in weights]
+        for w, a in zip(weights, self.average):
+            w.assign(a.numpy())
+        try:
+            logits = np.concatenate([
+                np.asarray(self.model(self.validation.images[i : i + self.batch_size].astype(np.float32),
+                                      training=False))
+                for i in range(0, len(self.validation), self.batch_size)
+            ])
+            labels = self.validation.labels
+            top5 = np.argsort(-logits, axis=1)[:, :5]
+            top1 = float((logits.argmax(1) == labels).mean())
+            in_top5 = float((top5 == labels[:, None]).any(1).mean())
+            if top1 > self.best:
+                self.best = top1
+                self.model.save_weights(str(self.best_file))
+        finally:
+            for w, r in zip(weights, raw):
+                w.assign(r)
+        return top1, in_top5
+
+    def on_epoch_end(self, epoch, logs=None):  # noqa: D102
+        top1, top5 = self.scores()
+        if logs is not None:
+            logs["val_accuracy_ema"], logs["val_top5_ema"] = top1, top5
+        np.savez(self.state_file, best=self.best, **{f"w{i}": a.numpy() for i, a in enumerate(self.average)})
+
+
 def git_commit() -> str:
     """The current git commit of the project, or ``"unknown"``."""
     try:
@@ -287,7 +372,8 @@ def train(
 
     ``run_dir`` receives ``backup/`` (state for resuming after an interruption),
     ``best.weights.h5`` (best validation accuracy so far), ``history.csv`` and
-    ``config.json``. Running again with the same ``run_dir`` resumes.
+    ``config.json``; with ``config.ema_decay`` also the weight average's files
+    (:class:`WeightAverage`). Running again with the same ``run_dir`` resumes.
 
     Parameters
     ----------
@@ -305,7 +391,8 @@ def train(
     Returns
     -------
     model : keras.Model
-        With the best validation weights restored.
+        With the best validation weights restored: raw or averaged, whichever scored higher
+        on validation (:func:`chosen_weights`).
     history : pandas.DataFrame
         One row per epoch.
     seconds : float
@@ -326,7 +413,7 @@ def train(
     if model is None:
         model = build_resnet(
             n_classes, config.image_size, config.widths, config.blocks_per_stage,
-            config.head_units, config.dropout,
+            config.head_units, config.dropout, stem_kernel=config.stem_kernel,
         )
     compile_model(model, config, steps)
     (run_dir / "config.json").write_text(json.dumps(config.to_dict(), indent=2))
@@ -350,10 +437,25 @@ def train(
     if config.budget_minutes:
         callbacks.insert(2, TimeBudget(60 * config.budget_minutes, config.learning_rate,
                                        config.warmup_epochs * steps, clock))
+    average = None
+    if config.ema_decay:
+        # before the checkpoint, early stopping and the CSV log, which read the logs it extends
+        average = WeightAverage(data.val, run_dir, config.ema_decay)
+        callbacks.insert(2, average)
     model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
-    if best_path.is_file():
-        model.load_weights(str(best_path))
     history = pd.read_csv(history_csv)
     history = history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
+    weights = chosen_weights(history)
+    best_file = average.best_file if weights == "ema" else best_path
+    if best_file.is_file():
+        model.load_weights(str(best_file))
     seconds = json.loads(seconds_file.read_text())["seconds"] if seconds_file.is_file() else 0.0
     return model, history, seconds
+
+
+def chosen_weights(history: pd.DataFrame) -> str:
+    """``"ema"`` when the weight average's best validation accuracy beats the raw weights',
+    else ``"raw"`` (ties keep the raw weights)."""
+    if "val_accuracy_ema" in history and history["val_accuracy_ema"].max() > history["val_accuracy"].max():
+        return "ema"
+    return "raw"

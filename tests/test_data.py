@@ -168,7 +168,7 @@ def test_load_dataset_fixed_order_stratified_and_warns_once(tiny):
 
 def test_train_copies_of_test_images_are_left_out(tiny):
     shutil.copy(tiny / "test" / "Red" / "red_0.jpg", tiny / "train" / "Red" / "leak.jpg")
-    with pytest.warns(UserWarning, match="byte-identical"):
+    with pytest.warns(UserWarning, match="twins of test files"):
         ds = data.load_dataset("gemstones", 16, root=tiny)
     assert not any(p.endswith("leak.jpg") for p in ds.train.paths + ds.val.paths)
 
@@ -214,3 +214,73 @@ def test_real_class_lists_agree(data_dir):
 
 def test_real_architecture_has_25_styles(data_dir):
     assert len(data.class_names(data_dir / "architecture")) == 25
+
+
+# ------------------------------------------------------------------ twins and the group-aware split
+
+def _pattern(seed: int, size: int = 64) -> Image.Image:
+    """A smooth random picture: its perceptual hash is far from any other seed's."""
+    rng = np.random.default_rng(seed)
+    small = Image.fromarray(rng.integers(0, 256, (6, 6, 3)).astype(np.uint8))
+    return small.resize((size, size), Image.Resampling.BICUBIC)
+
+
+def _near_copy(src: Path, dest: Path) -> None:
+    """The same picture, resized and recompressed: other bytes, same perceptual hash."""
+    with Image.open(src) as img:
+        img.convert("RGB").resize((57, 57), Image.Resampling.BILINEAR).save(dest, quality=70)
+
+
+def _plant_twins(root: Path) -> None:
+    """Plant twins in the tiny train/test set: of a test photo, same-class, across classes."""
+    tr, te = root / "train", root / "test"
+    for i, (d, name) in enumerate([(te / "Red", "p_test.jpg"), (tr / "Blue", "p_exact.jpg"),
+                                   (tr / "Green", "p_near.jpg"), (tr / "Red", "p_cross.jpg")]):
+        _pattern(100 + i).save(d / name, quality=95)
+    _near_copy(te / "Red" / "p_test.jpg", tr / "Red" / "near_test.jpg")  # near twin of a test file
+    shutil.copy(tr / "Blue" / "p_exact.jpg", tr / "Blue" / "p_exact_copy.jpg")  # same class, same bytes
+    _near_copy(tr / "Green" / "p_near.jpg", tr / "Green" / "p_near_copy.jpg")  # same class, near
+    shutil.copy(tr / "Red" / "p_cross.jpg", tr / "Blue" / "p_cross_copy.jpg")  # one picture, two classes
+
+
+def test_duplicate_groups_join_exact_and_near_copies_transitively(tmp_path):
+    paths = []
+    for i in range(3):
+        _pattern(i).save(tmp_path / f"a{i}.png")
+        paths.append(str(tmp_path / f"a{i}.png"))
+    shutil.copy(paths[0], tmp_path / "a0_copy.png")
+    _near_copy(tmp_path / "a0_copy.png", tmp_path / "a0_near.jpg")
+    paths += [str(tmp_path / "a0_copy.png"), str(tmp_path / "a0_near.jpg")]
+    assert data.duplicate_groups(paths) == [[0, 3, 4], [1], [2]]
+    assert data.duplicate_groups(paths, near=False) == [[0, 3], [1], [2], [4]]
+
+
+def test_group_aware_split_keeps_twins_on_one_side(tiny):
+    _plant_twins(tiny)
+    with pytest.warns(UserWarning, match="left out of the split"):
+        ds = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=0, root=tiny)
+    files = ds.files()
+    used = files["train_files"] + files["val_files"]
+    assert "train/Red/near_test.jpg" not in used  # near twin of a test photo
+    assert not {"train/Red/p_cross.jpg", "train/Blue/p_cross_copy.jpg"} & set(used)
+    assert len({"train/Blue/p_exact.jpg", "train/Blue/p_exact_copy.jpg"} & set(used)) == 1
+    near = {"train/Green/p_near.jpg", "train/Green/p_near_copy.jpg"}
+    assert near <= set(files["train_files"]) or near <= set(files["val_files"])
+    assert files["test_files"][0].startswith("test/") and len(files["test_files"]) == 10
+    # no group of the whole set has members on two sides
+    side = {f: s for s, fs in files.items() for f in fs}
+    everything = sorted(side)
+    for group in data.duplicate_groups([str(tiny / f) for f in everything]):
+        assert len({side[everything[i]] for i in group}) == 1
+
+
+def test_seed_split_changes_across_seeds_but_files_reproduce_it(tiny):
+    ds = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=0, root=tiny)
+    other = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=1, root=tiny)
+    assert ds.files()["val_files"] != other.files()["val_files"]
+    again = data.load_dataset("gemstones", 16, root=tiny, files=ds.files(), splits=("val",))
+    assert again.files() == ds.files() and len(again.val.images) == len(ds.val)
+    np.testing.assert_array_equal(again.val.labels, ds.val.labels)
+    (tiny / ds.files()["val_files"][0]).unlink()
+    with pytest.raises(DataError, match="missing.*--check"):
+        data.load_dataset("gemstones", 16, root=tiny, files=ds.files())

@@ -96,3 +96,36 @@ def test_heatmap_and_overlay():
     assert o.dtype == np.uint8 and (o == 100).all()
     with pytest.raises(ValueError, match="unknown reduce"):
         explain.to_heatmap(att, reduce="median")
+
+
+def test_grid_energy_of_checkerboard_stripes_blob_and_noise():
+    i, j = np.mgrid[:32, :32]
+    assert explain.grid_energy((-1.0) ** (i + j)) == pytest.approx(1.0)
+    assert explain.grid_energy(np.cos(np.pi * j / 2)) == pytest.approx(1.0)  # period 4, columns
+    blob = np.exp(-((i - 15.5) ** 2 + (j - 15.5) ** 2) / (2 * 5.0**2))
+    assert explain.grid_energy(blob) < 1e-3
+    noise = np.random.default_rng(0).normal(size=(200, 32, 32))
+    share = (3 * 32 + 3 * 32 - 9) / (32 * 32 - 1)  # grid rows and columns, DC excluded
+    assert explain.grid_energy(noise).mean() == pytest.approx(share, rel=0.05)
+    assert explain.grid_energy(np.zeros((8, 8))) == 0.0
+    with pytest.raises(ValueError, match="divisible by 4"):
+        explain.grid_energy(np.zeros((10, 12)))
+
+
+def test_stem_kernel_divisible_by_stride_prints_no_grid():
+    from PIL import Image
+
+    from gemlib import models
+
+    small = np.random.default_rng(0).integers(0, 256, (2, 6, 6, 3)).astype(np.uint8)
+    x = np.stack([np.asarray(Image.fromarray(s).resize((64, 64), Image.Resampling.BICUBIC)) for s in small])
+    energy = {}
+    for k in (4, 5):
+        shares = []
+        for seed in (0, 1):  # two random networks of each stem
+            keras.utils.set_random_seed(seed)
+            net = models.build_resnet(5, 64, widths=(8, 16), head_units=8, dropout=0.0, stem_kernel=k)
+            vg = explain.vargrad(net, x.astype(np.float32), targets=0, n_samples=8, seed=0)
+            shares.append(explain.grid_energy(np.abs(vg).sum(-1)).mean())
+        energy[k] = float(np.mean(shares))
+    assert energy[4] < 0.1 and energy[5] > 2.5 * energy[4]

@@ -15,8 +15,8 @@ import pytest
 from gemlib.augment import AugmentConfig, augment_examples
 from gemlib.data import Split, load_dataset
 from gemlib.models import build_resnet
-from gemlib.train import (CRASH_ENV, FINAL_LR_FRACTION, TrainConfig, budget_learning_rate, compile_model,
-                          make_tf_dataset, train)
+from gemlib.train import (CRASH_ENV, FINAL_LR_FRACTION, TrainConfig, WeightAverage, budget_learning_rate,
+                          chosen_weights, compile_model, make_tf_dataset, train)
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -131,6 +131,11 @@ def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
     assert '"val_accuracy"' in second.stdout and "test_accuracy" not in second.stdout
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["epochs"] == 4 and card["history"]["epoch"] == [0, 1, 2, 3]
+    assert len(card["history"]["val_accuracy_ema"]) == 4 and card["weights"] in ("raw", "ema")
+    assert card["weights"] == chosen_weights(pd.DataFrame(card["history"]))
+    splits = [card[f"{s}_files"] for s in ("train", "val", "test")]
+    assert [len(f) for f in splits] == [card["n_train"], card["n_val"], card["n_test"]]
+    assert not set(splits[0]) & set(splits[1]) and all(f.startswith("train/") for f in splits[1])
     assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 32
     assert 0 <= card["test_accuracy"] <= card["test_top5"] <= 1
     assert card["command"].startswith("python -m gemlib train")
@@ -159,3 +164,34 @@ def test_transfer_to_an_unsplit_dataset_at_another_size(tiny, tmp_path):
     assert len(card["frozen_history"]["loss"]) == 1 and card["frozen_seconds"] > 0
     assert len(card["test_files"]) == card["n_test"] and all(not f.startswith("/") for f in card["test_files"])
     assert card["config"]["augment"]["flip"] == "horizontal"
+
+
+def test_weight_average_follows_the_exponential_formula_and_restores_the_raw_weights(tmp_path):
+    import keras
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2, use_bias=False)])
+    w = [np.eye(2, dtype=np.float32) * k for k in (1.0, 3.0, -5.0)]
+    model.set_weights([w[0]])
+    val = Split(np.array([[1.0, 0.0], [0.0, 1.0]], np.float32), np.array([0, 0], np.int32))
+    average = WeightAverage(val, tmp_path, decay=0.5)
+    average.set_model(model)
+    average.on_train_begin()
+    for k in (1, 2):
+        model.set_weights([w[k]])
+        average.on_train_batch_end(0)
+    # 0.25 * 1 + 0.25 * 3 + 0.5 * (-5) = -1.5 on the diagonal
+    np.testing.assert_allclose(average.average[0].numpy(), -1.5 * np.eye(2))
+    # scored with the average, -1.5 * I: image [1, 0] gets logits (-1.5, 0) and is called class 1
+    # (wrong), image [0, 1] gets (0, -1.5) and is called class 0 (right); two classes: top-5 is 1
+    top1, top5 = average.scores()
+    assert (top1, top5) == (0.5, 1.0)
+    np.testing.assert_allclose(model.get_weights()[0], w[2])  # raw weights back in place
+    assert (tmp_path / "ema_best.weights.h5").is_file()
+
+
+def test_validation_chooses_between_raw_and_averaged_weights():
+    history = pd.DataFrame({"val_accuracy": [0.5, 0.7], "val_accuracy_ema": [0.4, 0.7]})
+    assert chosen_weights(history) == "raw"  # a tie keeps the raw weights
+    history.loc[1, "val_accuracy_ema"] = 0.71
+    assert chosen_weights(history) == "ema"
+    assert chosen_weights(history.drop(columns="val_accuracy_ema")) == "raw"
