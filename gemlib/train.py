@@ -320,8 +320,8 @@ class WeightAverage(keras.callbacks.Callback):
             w.assign(a.numpy())
         try:
             logits = np.concatenate([
-                np.asarray(self.model(self.validation.images[i : i + self.batch_size].astype(np.float32),
-                                      training=False))
+                self.model(self.validation.images[i : i + self.batch_size].astype(np.float32),
+                           training=False).numpy()
                 for i in range(0, len(self.validation), self.batch_size)
             ])
             labels = self.validation.labels
