@@ -8,7 +8,7 @@ from pathlib import Path
 
 import keras
 
-from gemlib.data import DataError
+from gemlib.data import DataError, Dataset, load_dataset
 
 
 def card_path(model_path: str | os.PathLike) -> Path:
@@ -37,6 +37,28 @@ def update_card(model_path: str | os.PathLike, **entries) -> dict:
     card.update(entries)
     save_card(model_path, card)
     return card
+
+
+def load_data(
+    model_card: dict, splits: tuple[str, ...] = ("test",), root: str | os.PathLike | None = None
+) -> Dataset:
+    """The images a model was trained, validated and scored on: the split its card records.
+
+    Parameters
+    ----------
+    model_card : dict
+        A card with ``dataset``, ``image_size`` and ``train_files``, ``val_files``, ``test_files``.
+    splits : tuple of str
+        Which splits to decode.
+    root : path, optional
+        Dataset root; default found by name.
+
+    Returns
+    -------
+    Dataset
+    """
+    return load_dataset(model_card["dataset"], model_card["image_size"], root=root, splits=splits,
+                        files=model_card)
 
 
 def load_model(

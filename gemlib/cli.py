@@ -139,14 +139,11 @@ def _transfer_model(args, data, config):
 
 def _evaluate(args: argparse.Namespace) -> int:
     from gemlib import card as cards
-    from gemlib.data import load_dataset
     from gemlib.evaluate import TTA_VIEWS, accuracy_table, predict_logits, topk_correct
 
     card = cards.load_card(args.model)
-    cfg = card.get("config", {})
     splits = ("val", "test") if args.update_card else ("test",)
-    data = load_dataset(card["dataset"], card["image_size"], root=args.data_root, splits=splits,
-                        val_fraction=cfg.get("val_fraction", 0.1), seed=cfg.get("seed", 0))
+    data = cards.load_data(card, splits=splits, root=args.data_root)
     model, card = cards.load_model(args.model, data.classes)
     logits = predict_logits(model, data.test.images, tta=args.tta)
     print(accuracy_table(logits, data.test.labels).to_string(index=False))
@@ -188,10 +185,19 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    from gemlib import manifest
     from gemlib.data import dataset_root
-    from gemlib.download import download
+    from gemlib.download import download, ensure
 
-    path = download(args.dataset, Path(args.dest)) if args.dest else dataset_root(args.dataset)
+    if args.check:
+        root = Path(args.dest) if args.dest else dataset_root(args.dataset)
+        comparison = manifest.check(args.dataset, root)
+        print(f"{root}: {comparison.summary()}")
+        return 0 if comparison.matches else 1
+    if args.dest or args.source != "auto":
+        path = download(args.dataset, Path(args.dest) if args.dest else None, source=args.source)
+    else:
+        path = ensure(args.dataset)
     print(path)
     return 0
 
@@ -262,9 +268,13 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("-o", "--output", default="explanation.png")
     x.set_defaults(func=_explain)
 
-    d = sub.add_parser("download", help="find a dataset, downloading it from Kaggle if it is not on disk")
+    d = sub.add_parser("download", help="find a dataset, downloading it if it is not on disk")
     d.add_argument("dataset", choices=["gemstones", "architecture"])
-    d.add_argument("--dest", default=None)
+    d.add_argument("--dest", default=None, help="download into this folder (default data/<dataset>)")
+    d.add_argument("--source", default="auto", choices=["auto", "reference", "kaggle", "kagglehub"],
+                   help="auto: the lesson's reference copy for architecture, Kaggle for gemstones")
+    d.add_argument("--check", action="store_true",
+                   help="compare the copy on disk with the lesson's manifest (exit 1 if it differs)")
     d.set_defaults(func=_download)
     return p
 

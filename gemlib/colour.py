@@ -127,12 +127,9 @@ def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
 def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root=None, write_card: bool = True) -> pd.DataFrame:
     """Load the shipped model and its data, run :func:`colour_experiments`, store the figures in its card."""
     from gemlib import card as cards
-    from gemlib.data import load_dataset
 
     card = cards.load_card(model_path)
-    cfg = card.get("config", {})
-    data = load_dataset(card["dataset"], card["image_size"], val_fraction=cfg.get("val_fraction", 0.1),
-                        seed=cfg.get("seed", 0), root=data_root, splits=("train", "test"))
+    data = cards.load_data(card, splits=("train", "test"), root=data_root)
     model, card = cards.load_model(model_path, data.classes)
     table = colour_experiments(model, data)
     if write_card:

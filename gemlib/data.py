@@ -78,47 +78,45 @@ def _looks_like(name: str, root: Path) -> bool:
     return any(p.is_dir() for p in root.iterdir())
 
 
-def dataset_root(name: str, download: bool = True) -> Path:
-    """Find a dataset on disk, downloading it if allowed.
+def dataset_roots(name: str) -> list[Path]:
+    """Where a dataset is looked for, in order: ``$GEMLIB_DATA_DIR/<name>``, then ``data/<name>``."""
+    spec(name)
+    env = os.environ.get(DATA_ENV)
+    return ([Path(env).expanduser() / name] if env else []) + [PROJECT_ROOT / "data" / name]
 
-    Looks in ``$GEMLIB_DATA_DIR/<name>``, then ``data/<name>`` in the project,
-    then downloads into ``data/<name>`` (see :mod:`gemlib.download`).
+
+def dataset_root(name: str) -> Path:
+    """Find a dataset on disk (see :func:`dataset_roots`); downloading is :mod:`gemlib.download`'s.
 
     Parameters
     ----------
     name : str
         ``"gemstones"`` or ``"architecture"``.
-    download : bool
-        Download when no local copy is found.
 
     Returns
     -------
     pathlib.Path
         The dataset root.
+
+    Raises
+    ------
+    DataError
+        When no copy is found, naming the places looked in and the command that fetches it.
     """
-    spec(name)
-    env = os.environ.get(DATA_ENV)
-    candidates = []
-    if env:
-        candidates.append(Path(env).expanduser() / name)
-    candidates.append(PROJECT_ROOT / "data" / name)
+    candidates = dataset_roots(name)
     for root in candidates:
         if _looks_like(name, root):
             return root
+    env = os.environ.get(DATA_ENV)
     if env and os.environ.get("CI"):
         raise DataError(
             f"dataset {name!r} not found at {candidates[0]} under CI: "
             f"{DATA_ENV}={env} must hold a '{name}/' folder (CI never downloads)."
         )
-    if not download:
-        raise DataError(
-            f"dataset {name!r} not found (looked in {', '.join(map(str, candidates))}); "
-            f"set {DATA_ENV} to a folder holding '{name}/' or call "
-            f"gemlib.download.download('{name}')."
-        )
-    from gemlib.download import download as _download
-
-    return _download(name, PROJECT_ROOT / "data" / name)
+    raise DataError(
+        f"dataset {name!r} not found (looked in {', '.join(map(str, candidates))}); "
+        f"run `python -m gemlib download {name}` or set {DATA_ENV} to a folder holding '{name}/'."
+    )
 
 
 # --------------------------------------------------------------------------- images
@@ -178,7 +176,8 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
     Raises
     ------
     DataError
-        When the file is missing or does not decode completely.
+        When the file is missing, does not decode completely, or has more pixels than
+        Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS`` x 2).
     """
     path = Path(path)
     if not path.is_file():
@@ -193,6 +192,11 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
             if size is not None:
                 img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
             return np.asarray(img, dtype=np.uint8).copy()
+    except Image.DecompressionBombError as exc:
+        raise DataError(
+            f"{path}: refused, too many pixels to decode safely ({exc}); "
+            "give a smaller copy of the photo."
+        ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise DataError(
             f"{path}: not a readable image ({exc}); replace the file with a good copy "

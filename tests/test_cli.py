@@ -29,11 +29,14 @@ def small_model(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "not_an_image"])
+@pytest.mark.parametrize("kind", ["missing", "directory", "not_an_image", "decompression_bomb"])
 def test_explain_bad_paths_exit_2_with_one_line(tmp_path, small_model, capsys, kind):
-    target = {"missing": tmp_path / "nope.jpg", "directory": tmp_path, "not_an_image": tmp_path / "notes.jpg"}[kind]
+    target = {"missing": tmp_path / "nope.jpg", "directory": tmp_path, "not_an_image": tmp_path / "notes.jpg",
+              "decompression_bomb": tmp_path / "bomb.png"}[kind]
     if kind == "not_an_image":
         target.write_text("hello")
+    if kind == "decompression_bomb":  # 20,000 x 20,000 pixels in a 48 kB file
+        Image.new("1", (20_000, 20_000)).save(target)
     code = cli.main(["explain", str(target), "--model", str(small_model), "-o", str(tmp_path / "o.png")])
     err = capsys.readouterr().err
     assert code == 2

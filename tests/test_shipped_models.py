@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from gemlib import card
-from gemlib.data import load_dataset
 from gemlib.evaluate import predict_logits, topk_correct
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
@@ -27,8 +26,21 @@ def test_card_is_complete_and_model_small(name):
     assert 0 < c["test_accuracy"] <= c["test_top5"] <= 1
     assert c["command"].startswith("python -m gemlib train")
     assert len(c["history"]["epoch"]) == c["epochs"]
-    if name.startswith("architecture"):
-        assert len(c["test_files"]) == c["n_test"]
+    assert [len(c[f"{s}_files"]) for s in ("train", "val", "test")] == [c["n_train"], c["n_val"], c["n_test"]]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["gemstones", "architecture_scratch", "architecture_transfer"])
+def test_no_byte_identical_file_straddles_the_recorded_split(data_dir, name):
+    from gemlib.data import _sha1
+
+    c = card.load_card(MODELS / f"{name}.keras")
+    root = data_dir / c["dataset"]
+    side: dict[str, set[str]] = {}
+    for s in ("train", "val", "test"):
+        for f in c[f"{s}_files"]:
+            side.setdefault(_sha1(str(root / f)), set()).add(s)
+    assert [sides for sides in side.values() if len(sides) > 1] == []
 
 
 def test_shipped_gemstones_model_is_the_best_candidate_on_validation_within_budget():
@@ -45,7 +57,7 @@ def test_shipped_gemstones_model_is_the_best_candidate_on_validation_within_budg
 @pytest.mark.slow
 def test_gemstones_test_score_reproduces(data_dir):
     c = card.load_card(MODELS / "gemstones.keras")
-    data = load_dataset("gemstones", c["image_size"], splits=("test",))
+    data = card.load_data(c)
     model, _ = card.load_model(MODELS / "gemstones.keras", data.classes)
     logits = predict_logits(model, data.test.images)
     assert len(data.test) == c["n_test"] == 363
@@ -57,8 +69,7 @@ def test_gemstones_test_score_reproduces(data_dir):
 @pytest.mark.parametrize("name", ["architecture_scratch", "architecture_transfer"])
 def test_architecture_split_and_score_reproduce(data_dir, name):
     c = card.load_card(MODELS / f"{name}.keras")
-    data = load_dataset("architecture", c["image_size"], splits=("test",),
-                        val_fraction=c["config"]["val_fraction"], seed=c["config"]["seed"])
+    data = card.load_data(c)
     assert data.test_files() == c["test_files"]
     model, _ = card.load_model(MODELS / f"{name}.keras", data.classes)
     acc = topk_correct(predict_logits(model, data.test.images), data.test.labels, 1).mean()
