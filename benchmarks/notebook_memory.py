@@ -1,0 +1,91 @@
+"""Peak memory and wall time of every notebook's kernel, as a reader's Binder session runs it.
+
+Usage: python benchmarks/notebook_memory.py [notebooks/0*.ipynb ...] [--interval 0.1]
+
+Each notebook is executed top to bottom in a fresh kernel (a copy; the committed file is not
+touched) while a thread samples the kernel process's resident memory (RSS). The baseline is the
+same kind of kernel after the lesson's imports only (``from gemlib import ...``, which loads
+TensorFlow): what any notebook costs before it does anything. Prints, per notebook, the peak
+RSS, its ratio to the baseline, and whether it fits Binder's budget for the kernel (1.5 GiB of
+the ~2 GB a mybinder.org session gets, the Jupyter server included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parent.parent
+BUDGET_GIB = 1.5
+BASELINE_SOURCE = "%matplotlib inline\nfrom gemlib import card, data, evaluate, explain, plots"
+
+
+class PeakRSS:
+    """Sample the summed RSS of this process's kernel children until stopped."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    if "ipykernel" in " ".join(child.cmdline()):
+                        total += child.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(self.interval)
+
+    def __enter__(self) -> "PeakRSS":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(nb: nbformat.NotebookNode, cwd: Path, interval: float) -> tuple[int, float]:
+    """Execute a notebook; return its kernel's peak RSS (bytes) and the wall time (s)."""
+    client = NotebookClient(nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    start = time.perf_counter()
+    with PeakRSS(interval) as meter:
+        client.execute()
+    return meter.peak, time.perf_counter() - start
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("notebooks", nargs="*", type=Path)
+    p.add_argument("--interval", type=float, default=0.1, help="seconds between memory samples")
+    a = p.parse_args()
+    paths = a.notebooks or sorted((REPO / "notebooks").glob("0*.ipynb"))
+    gib = 2.0**30
+    base_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BASELINE_SOURCE)])
+    base, base_s = run(base_nb, REPO / "notebooks", a.interval)
+    print(f"machine: {os.cpu_count()} CPUs; kernel budget {BUDGET_GIB} GiB; samples every {a.interval} s")
+    print(f"{'notebook':32s} {'peak RSS':>9s} {'ratio':>6s} {'wall':>7s}  fits")
+    print(f"{'baseline (imports only)':32s} {base / gib:7.2f} G {1.0:6.2f} {base_s:6.0f} s")
+    for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        peak, seconds = run(nb, path.parent, a.interval)
+        fits = "yes" if peak <= BUDGET_GIB * gib else "NO"
+        print(f"{path.name:32s} {peak / gib:7.2f} G {peak / base:6.2f} {seconds:6.0f} s  {fits}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
