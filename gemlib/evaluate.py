@@ -104,6 +104,33 @@ def bootstrap_ci(
     return float(correct.mean()), float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, float]:
+    """McNemar's exact test of two classifiers scored on the same images.
+
+    Only the discordant images count: ``a_only`` (A right, B wrong) and ``b_only``. Under the null
+    hypothesis that A and B are equally accurate each discordant image is a fair coin, so the
+    two-sided p-value is that of a binomial test of ``a_only`` in ``a_only + b_only`` trials at 1/2.
+
+    Parameters
+    ----------
+    correct_a, correct_b : numpy.ndarray
+        Boolean (N,): is each image right, for A and for B (same images, same order).
+
+    Returns
+    -------
+    dict
+        ``a_only``, ``b_only``, ``difference`` (accuracy of A minus B) and ``p_value``.
+    """
+    from scipy.stats import binomtest
+
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"McNemar needs the same images for both: shapes {a.shape} and {b.shape}")
+    a_only, b_only = int((a & ~b).sum()), int((~a & b).sum())
+    p = binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+    return {"a_only": a_only, "b_only": b_only, "difference": float(a.mean() - b.mean()), "p_value": float(p)}
+
+
 def accuracy_table(logits: np.ndarray, labels: np.ndarray, seed: int = 0) -> pd.DataFrame:
     """Top-1 and top-5 accuracy with bootstrap 95 % intervals, one row each."""
     rows = []

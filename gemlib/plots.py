@@ -78,6 +78,17 @@ def colour_scatter(stats: pd.DataFrame) -> Figure:
     return fig
 
 
+def metric_curves(history: pd.DataFrame, columns: dict[str, str], title: str = "") -> Figure:
+    """Chosen columns of one run's history against the epoch; ``columns`` maps column -> label."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for column, label in columns.items():
+        ax.plot(history["epoch"] + 1, history[column], label=label)
+    ax.set(xlabel="epoch", title=title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
 def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
     """Training and validation curves of one or more runs (``history.csv`` tables).
 
@@ -152,23 +163,62 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     return fig
 
 
-def saliency_rows(images: np.ndarray | None, maps: dict[str, np.ndarray], titles: Sequence[str] | None = None, cmap: str = "inferno") -> Figure:
-    """One row per image: the photo (unless ``images`` is None), then one 2-D heatmap per method."""
-    n, k = len(next(iter(maps.values()))), len(maps)
-    off = 0 if images is None else 1
-    fig, axes = plt.subplots(n, k + off, figsize=(2.1 * (k + off), 2.1 * n), squeeze=False)
+def saliency_rows(
+    images: np.ndarray | None,
+    maps: dict[str, np.ndarray],
+    row_labels: Sequence[str] | None = None,
+    cmap: str = "inferno",
+    overlay: bool = True,
+) -> Figure:
+    """One row per image: the photo, then per method its heatmap and the heatmap over the photo.
+
+    Column labels (photo, method, method over photo) head the first row; ``row_labels`` (say
+    "true: Ruby / explained: Garnet Red") stand at the left of each row; one colourbar serves
+    every heatmap, which are on the same [0, 1] scale (:func:`gemlib.explain.to_heatmap`).
+
+    Parameters
+    ----------
+    images : numpy.ndarray or None
+        (N, H, W, 3) ``uint8`` photos; None draws the heatmaps alone.
+    maps : dict
+        Method name -> (N, H, W) heatmaps in [0, 1].
+    row_labels : sequence of str, optional
+        One label per image.
+    cmap : str
+        Colour map of the heatmaps.
+    overlay : bool
+        Add each heatmap blended over its photo (needs ``images``).
+    """
+    from gemlib.explain import overlay as blend
+
+    n = len(next(iter(maps.values())))
+    with_photo = images is not None
+    columns: list[tuple[str, str, str | None]] = [("photo", "photo", None)] if with_photo else []
+    for name in maps:
+        columns.append((name, "map", name))
+        if with_photo and overlay:
+            columns.append((f"{name} over photo", "overlay", name))
+    fig, axes = plt.subplots(n, len(columns), figsize=(1.9 * len(columns) + 1.2, 1.9 * n + 0.3),
+                             squeeze=False, layout="constrained")
     for i in range(n):
-        if images is not None:
-            axes[i, 0].imshow(images[i])
-        for j, (name, hm) in enumerate(maps.items()):
-            axes[i, j + off].imshow(hm[i], cmap=cmap, vmin=0, vmax=1)
-            axes[i, j + off].set_title(name if i == 0 else "", fontsize=8)
-        if titles is not None:  # the image's name over the first panel of its row
-            first = list(maps)[0] if off == 0 and i == 0 else ""
-            axes[i, 0].set_title(f"{first}\n{titles[i]}" if first else titles[i], fontsize=7)
-    for ax in axes.ravel():
-        ax.axis("off")
-    fig.tight_layout()
+        for j, (title, kind, name) in enumerate(columns):
+            ax = axes[i, j]
+            if kind == "photo":
+                ax.imshow(images[i])
+            elif kind == "map":
+                ax.imshow(maps[name][i], cmap=cmap, vmin=0, vmax=1)
+            else:
+                ax.imshow(blend(images[i], maps[name][i], cmap=cmap))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if i == 0:
+                ax.set_title(title, fontsize=8)
+        if row_labels is not None:
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
+    mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
+    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label="saliency (1 = 99th percentile)")
     return fig
 
 

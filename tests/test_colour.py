@@ -61,3 +61,22 @@ def test_class_colour_stats_hue_of_pure_colours():
     assert abs(stats.loc["blue", "hue"] - 240) < 1e-6
     pal = colour.class_palettes(imgs, np.array([0, 1]), ["red", "blue"], k=1)
     assert pal["blue"].tolist() == [[0, 0, 255]]
+
+
+def test_chow_features_count_joint_colour_cells():
+    img = np.zeros((1, 4, 4, 3), np.uint8)
+    img[0, :2] = (255, 0, 0)  # half the pixels pure red: cell (7, 0, 0)
+    img[0, 2:] = (0, 0, 40)  # half dark blue: cell (0, 0, 1)
+    f = colour.chow_features(img, lbp=False)
+    assert f.shape == (1, 512)
+    assert f[0, 7 * 64] == 0.5 and f[0, 1] == 0.5 and f.sum() == 1.0
+    # a joint histogram tells apart what marginal histograms cannot: swap the pairing of channels
+    a = np.zeros((1, 2, 1, 3), np.uint8)
+    a[0, 0, 0], a[0, 1, 0] = (255, 255, 0), (0, 0, 0)  # yellow and black
+    b = np.zeros((1, 2, 1, 3), np.uint8)
+    b[0, 0, 0], b[0, 1, 0] = (255, 0, 0), (0, 255, 0)  # red and green: same marginals
+    marginal_rgb = slice(0, 3 * 16)  # colour_features' R, G and B histograms
+    np.testing.assert_array_equal(colour.colour_features(a, lbp=False)[:, marginal_rgb],
+                                  colour.colour_features(b, lbp=False)[:, marginal_rgb])
+    assert not np.array_equal(colour.chow_features(a, lbp=False), colour.chow_features(b, lbp=False))
+    assert colour.chow_features(img).shape == (1, 522)

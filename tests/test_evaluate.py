@@ -89,3 +89,16 @@ def test_averaging_over_a_group_makes_the_prediction_invariant_to_it():
     f = ev.predict_logits(model, x, tta=True)  # True is the four flips
     np.testing.assert_allclose(ev.predict_logits(model, mirrored, tta="flips"), f, atol=1e-4)
     assert np.abs(ev.predict_logits(model, turned, tta="flips") - f).max() > 1e-3  # flips alone are not rotations
+
+
+def test_mcnemar_exact_on_a_case_worked_by_hand():
+    # 10 images: both right on 3, both wrong on 1, A alone right on 1, B alone right on 5.
+    a = np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0], bool)
+    b = np.array([1, 1, 1, 0, 0, 1, 1, 1, 1, 1], bool)
+    r = ev.mcnemar(a, b)
+    assert (r["a_only"], r["b_only"]) == (1, 5) and r["difference"] == pytest.approx(-0.4)
+    # two-sided exact binomial: 2 * P(X <= 1), X ~ Bin(6, 1/2) = 2 * (1 + 6) / 64
+    assert r["p_value"] == pytest.approx(14 / 64)
+    assert ev.mcnemar(a, a)["p_value"] == 1.0  # no discordant image: no evidence either way
+    with pytest.raises(ValueError, match="same images"):
+        ev.mcnemar(a, b[:5])

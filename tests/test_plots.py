@@ -13,12 +13,22 @@ from matplotlib.figure import Figure  # noqa: E402
 from gemlib import plots  # noqa: E402
 
 
-def test_saliency_rows_with_and_without_photos():
+def test_saliency_rows_put_photo_map_and_overlay_side_by_side_with_labels():
     maps = {"a": np.zeros((2, 8, 8)), "b": np.ones((2, 8, 8))}
-    fig = plots.saliency_rows(None, maps, ["x", "y"])
-    assert isinstance(fig, Figure) and len(fig.axes) == 4
-    assert fig.axes[0].get_title() == "a\nx"
-    assert len(plots.saliency_rows(np.zeros((2, 8, 8, 3), np.uint8), maps).axes) == 6
+    photos = np.zeros((2, 8, 8, 3), np.uint8)
+    fig = plots.saliency_rows(photos, maps, ["true x / explained y", "true z / explained z"])
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 2 * 5 and len(fig.axes) == 2 * 5 + 1  # one colourbar for every map
+    assert [ax.get_title() for ax in panels[:5]] == ["photo", "a", "a over photo", "b", "b over photo"]
+    assert panels[0].get_ylabel() == "true x / explained y" and panels[5].get_ylabel() == "true z / explained z"
+    assert panels[5].get_title() == ""  # column labels head the first row only
+    assert len(plots.saliency_rows(None, maps).axes) == 2 * 2 + 1
+
+
+def test_metric_curves_one_line_per_column():
+    hist = pd.DataFrame({"epoch": [0, 1], "val_accuracy": [0.1, 0.5], "val_accuracy_ema": [0.0, 0.6]})
+    fig = plots.metric_curves(hist, {"val_accuracy": "raw", "val_accuracy_ema": "average"})
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["raw", "average"]
 
 
 def test_tables_to_figures():

@@ -1,4 +1,4 @@
-"""Collect the cards of the gemstones recipe candidates into ``models/gemstones_candidates.json``.
+"""Collect the cards of the gemstones recipe candidates into ``docs/history/gemstones_candidates_round1.json``.
 
     python tools/collect_candidates.py CARD [CARD ...]
 
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "models" / "gemstones_candidates.json"
+OUT = ROOT / "docs" / "history" / "gemstones_candidates_round1.json"
 
 
 def read_card(spec: str) -> dict:

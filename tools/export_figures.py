@@ -15,7 +15,6 @@ FIGURES = {
     # file name: (notebook, a line of the cell that draws it)
     "class_colours.png": ("01_data_exploration.ipynb", "fig = plots.colour_scatter(stats)"),
     "training_curves.png": ("03_training.ipynb", "fig = plots.training_curves({\"gemstones\""),
-    "recipe_candidates.png": ("03_training.ipynb", "fig = plots.training_curves(candidate_histories"),
     "colour_experiments.png": ("04_evaluation.ipynb", "fig = plots.colour_experiments(table"),
     "saliency_gemstones.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(None, maps, titles)"),
     "sanity_checks.png": ("05_vargrad.ipynb", "fig = plots.sanity_curves(sanity_table)"),
