@@ -1,4 +1,4 @@
-"""Command line: ``python -m gemlib {train,evaluate,colour,explain,download}``."""
+"""Command line: ``python -m gemlib {train,evaluate,colour,saliency,explain,download}``."""
 
 from __future__ import annotations
 
@@ -178,6 +178,26 @@ def _colour(args: argparse.Namespace) -> int:
     return 0
 
 
+def _saliency(args: argparse.Namespace) -> int:
+    from gemlib import card as cards
+    from gemlib.explain import predicted_classes
+    from gemlib.saliency_report import pick_images, report_table, saliency_report
+
+    card = cards.load_card(args.model)
+    data = cards.load_data(card, splits=("test",), root=args.data_root)
+    model, card = cards.load_model(args.model, data.classes)
+    pick = pick_images(len(data.test), args.n_images, args.seed)
+    images = data.test.images[pick]
+    report = saliency_report(model, images, predicted_classes(model, images), seed=args.seed)
+    report["test_files"] = [data.test_files()[i] for i in pick]
+    report["command"] = f"python -m gemlib saliency --model {args.model} --n-images {args.n_images}"
+    if not args.no_card:
+        cards.update_card(args.model, saliency=report)
+    print(report_table(report).to_string())
+    print(f"grid energy (VarGrad): {report['grid_energy']['mean']:.4f} {report['grid_energy']['ci95']}")
+    return 0
+
+
 def _explain(args: argparse.Namespace) -> int:
     from gemlib.explain_cli import explain_image
 
@@ -259,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--data-root", default=None)
     c.add_argument("--no-card", action="store_true")
     c.set_defaults(func=_colour)
+
+    r = sub.add_parser("saliency", help="saliency checks at scale on test images; stored in the model card")
+    r.add_argument("--model", default="models/gemstones.keras")
+    r.add_argument("--data-root", default=None)
+    r.add_argument("--n-images", type=int, default=32)
+    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--no-card", action="store_true")
+    r.set_defaults(func=_saliency)
 
     x = sub.add_parser("explain", help="top-5 classes and a VarGrad figure for one image")
     x.add_argument("image")

@@ -28,12 +28,19 @@ def test_deletion_of_the_only_informative_pixel():
 
     good = np.zeros((4, 4))
     good[2, 1] = 1.0
-    r = sanity.deletion_insertion(proba, image, good, target=0, steps=16)
+    sixteenths = np.linspace(0, 1, 17)
+    r = sanity.deletion_insertion(proba, image, good, target=0, fractions=sixteenths)
     assert r["deletion"][0] == 1.0 and (r["deletion"][1:] == 0).all()
     assert r["deletion_auc"] == pytest.approx(1 / 32)  # one trapezoid from 1 to 0 over 1/16
     bad = 1.0 - good  # the informative pixel last
-    r_bad = sanity.deletion_insertion(proba, image, bad, target=0, steps=16)
+    r_bad = sanity.deletion_insertion(proba, image, bad, target=0, fractions=sixteenths)
     assert r_bad["deletion_auc"] > 0.9 and r_bad["insertion_auc"] < r["insertion_auc"]
+    # an uneven grid: the pixel goes at the first step, 1/16 of the image; trapezoid 1 -> 0 over it
+    uneven = sanity.deletion_insertion(proba, image, good, target=0, fractions=[0, 1 / 16, 0.5, 1])
+    assert uneven["deletion_auc"] == pytest.approx(1 / 32)
+    # deleted into the blurred copy, the pixel keeps a trace of its brightness instead of black
+    blurred = sanity.deletion_insertion(proba, image, good, target=0, fractions=sixteenths, fill="blur")
+    assert 0 < blurred["deletion"][1] < 1
 
 
 def test_cascading_randomisation_covers_every_group_and_leaves_model_alone():

@@ -27,17 +27,24 @@ def main() -> None:
     print("| result | value | produced by |")
     print("|---|---|---|")
     print(f"| gemstones test top-1 / top-5 (363 images) | {pct(gem['test_accuracy'])} / {pct(gem['test_top5'])} | `{gem['command']}` |")
-    print(f"| gemstones validation top-1 (best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
+    weights = {"ema": "moving average of the weights", "raw": "raw weights"}.get(gem.get("weights", "raw"))
+    print(f"| gemstones validation top-1 ({weights}, best epoch {gem['best_epoch']} of {gem['epochs']}) | {pct(gem['val_accuracy'])} | same run, {gem['train_seconds'] / 60:.0f} min of training |")
     if "tta" in gem:
         tta_row("gemstones test top-1 / top-5", gem["tta"])
     ev = gem.get("evaluation", {})
     names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
              "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
-             "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP"}
+             "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP",
+             "chow_rgb_lbp_top1": "e. joint RGB histogram + LBP forest (Chow & Reyes-Aldasoro)",
+             "chow_rgb_top1": "e. joint RGB histogram forest, no LBP"}
     for key, label in names.items():
         if key in ev:
             lo, hi = ev[key.replace("top1", "top1_ci95")]
-            print(f"| colour test: {label} | {pct(ev[key])} ({pct(lo)}-{pct(hi)}) | `{ev['command']}` |")
+            top5 = ev.get(key.replace("top1", "top5"))
+            p = ev.get(key.replace("top1", "p_vs_cnn"))
+            value = f"{pct(ev[key])} ({pct(lo)}-{pct(hi)})" + (f", top-5 {pct(top5)}" if top5 is not None else "")
+            value += f"; McNemar p = {p:.2g} against the CNN" if p is not None else ""
+            print(f"| colour test: {label} | {value} | `{ev['command']}` |")
     for name in ("architecture_scratch", "architecture_transfer"):
         path = MODELS / f"{name}.json"
         if path.is_file():
