@@ -1,4 +1,8 @@
-"""ipywidgets sliders that redraw a VarGrad map. The callback logic is plain functions."""
+"""ipywidgets sliders that redraw a VarGrad map or a strip of augmented copies.
+
+The drawing is done by plain functions (:func:`render`, :func:`augmentation_png`), so tests can
+call them without a browser.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import keras
 import numpy as np
 from PIL import Image
 
+from gemlib.augment import AugmentConfig, augment_examples
 from gemlib.evaluate import softmax
 from gemlib.explain import overlay, to_heatmap, vargrad
 
@@ -117,6 +122,62 @@ class VarGradExplorer:
         self.caption.value = (f"explaining <b>{self.classes[r.target]}</b> (p = {r.probability:.2f}); "
                               f"σ = {self.noise.value:.2f} × range, {self.samples.value} samples")
         self.last = r
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def augmentation_png(image: np.ndarray, config: AugmentConfig, n: int = 8, seed: int = 0, scale: int = 1) -> bytes:
+    """``n`` augmented copies of one photo in a row, as PNG bytes (fixed seed: only ``config``
+    changes the picture)."""
+    strip = np.concatenate(list(augment_examples(image, config, n=n, seed=seed)), axis=1)
+    img = Image.fromarray(strip)
+    img = img.resize((img.width * scale, img.height * scale), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+class AugmentationExplorer:
+    """Sliders for rotation, zoom, shift and brightness, redrawing a strip of augmented copies.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W, 3) uint8 photo.
+    n : int
+        Copies in the strip.
+    """
+
+    def __init__(self, image: np.ndarray, n: int = 8) -> None:
+        import ipywidgets as w
+
+        self.image, self.n = image, n
+        start = AugmentConfig()
+
+        def slider(name: str, value: float, top: float) -> "w.FloatSlider":
+            return w.FloatSlider(value=value, min=0.0, max=top, step=0.05, description=name,
+                                 continuous_update=False)
+
+        self.sliders = {"rotation": slider("rotation", start.rotation, 0.5),
+                        "zoom": slider("zoom", start.zoom, 0.5),
+                        "shift": slider("shift", start.shift, 0.3),
+                        "brightness": slider("brightness", start.brightness, 0.5)}
+        self.picture = w.Image(format="png")
+        for control in self.sliders.values():
+            control.observe(self._redraw, names="value")
+        self.widget = w.VBox([w.HBox(list(self.sliders.values())[:2]),
+                              w.HBox(list(self.sliders.values())[2:]), self.picture])
+        self._redraw()
+
+    def config(self) -> AugmentConfig:
+        """The augmentation the sliders describe (flips as in the default recipe)."""
+        return AugmentConfig(**{name: s.value for name, s in self.sliders.items()})
+
+    def _redraw(self, change=None) -> None:
+        self.picture.value = augmentation_png(self.image, self.config(), self.n, scale=2)
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -45,3 +45,19 @@ def test_explorer_redraws_when_a_slider_moves():
     ex.target.value = 1
     assert ex.last.target == 1 and "b" in ex.caption.value
     assert (ex.noise.min, ex.noise.max, ex.samples.min, ex.samples.max) == (0.0, 0.5, 1, 200)
+
+
+def test_augmentation_explorer_redraws_a_strip_when_a_slider_moves():
+    from gemlib.augment import AugmentConfig
+    from gemlib.widgets import AugmentationExplorer, augmentation_png
+
+    photo = np.zeros((16, 16, 3), np.uint8)
+    photo[4:8, 2:14] = (200, 40, 40)  # an off-centre bar: rotations and zooms move it
+    png = Image.open(io.BytesIO(augmentation_png(photo, AugmentConfig(), n=4, scale=2)))
+    assert png.size == (16 * 4 * 2, 16 * 2)
+    ex = AugmentationExplorer(photo, n=4)
+    assert ex.config() == AugmentConfig()  # starts at the shipped recipe
+    first = ex.picture.value
+    ex.sliders["rotation"].value = 0.0
+    ex.sliders["zoom"].value = 0.0
+    assert ex.picture.value != first and ex.config().rotation == 0.0
