@@ -127,6 +127,27 @@ def histogram_baseline(
     return full
 
 
+def blend_weight(
+    cnn_probs: np.ndarray, other_probs: np.ndarray, labels: np.ndarray, grid: np.ndarray | None = None
+) -> tuple[float, pd.DataFrame]:
+    """The weight ``w`` of ``w * cnn + (1 - w) * other`` that is most accurate on ``labels``.
+
+    Meant for the validation split: the weight is chosen there, then applied to the test set.
+    Ties go to the larger ``w`` (the CNN alone wins a tie).
+
+    Returns
+    -------
+    weight : float
+    table : pandas.DataFrame
+        ``weight`` and ``accuracy`` for every weight of ``grid`` (default 0, 0.1, ..., 1).
+    """
+    grid = np.linspace(0, 1, 11) if grid is None else np.asarray(grid)
+    acc = [float(((w * cnn_probs + (1 - w) * other_probs).argmax(1) == labels).mean()) for w in grid]
+    table = pd.DataFrame({"weight": grid, "accuracy": acc})
+    best = max(range(len(grid)), key=lambda i: (acc[i], grid[i]))
+    return float(grid[best]), table
+
+
 def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
     """Top-1 (and top-5) with 95 % intervals on the test set under each colour experiment.
 
@@ -135,7 +156,7 @@ def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
     model : keras.Model
         The colour-trained CNN (takes 0-255 RGB).
     data : gemlib.data.Dataset
-        With decoded train and test splits.
+        With decoded train, validation and test splits.
     seed : int
         Patch-shuffle, forest and bootstrap seed.
 
@@ -144,11 +165,14 @@ def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
     pandas.DataFrame
         Rows: original, greyscale, hue +90, hue +180, patch shuffle 4x4, colour
         histogram + LBP forest, colour histogram forest, and Chow & Reyes-Aldasoro's joint RGB
-        histogram forest with and without LBP; columns ``experiment``, ``key``, ``top1``,
-        ``top1_low``, ``top1_high``, ``top5`` and ``p_vs_cnn``, McNemar's exact p-value for the
-        difference from the CNN on the same images (:func:`gemlib.evaluate.mcnemar`).
+        histogram forest with and without LBP, and the CNN's and Chow's forest's probabilities
+        averaged with the weight validation prefers (:func:`blend_weight`, stored in
+        ``table.attrs["blend_weight"]``); columns ``experiment``, ``key``, ``top1``,
+        ``top1_low``, ``top1_high``, ``top5``, ``p_vs_cnn`` (McNemar's exact p-value for the
+        difference from the CNN on the same images, :func:`gemlib.evaluate.mcnemar`),
+        ``only_cnn_right`` and ``only_this_right`` (the discordant images).
     """
-    from gemlib.evaluate import bootstrap_ci, mcnemar, predict_logits, topk_correct
+    from gemlib.evaluate import bootstrap_ci, mcnemar, predict_logits, softmax, topk_correct
 
     x, y = data.test.images, data.test.labels
     runs = {
@@ -161,21 +185,30 @@ def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
             data.train.images, data.train.labels, x, lbp=True, seed=seed),
         ("colour histogram forest (no LBP)", "colour_only_histogram_top1"): lambda: histogram_baseline(
             data.train.images, data.train.labels, x, lbp=False, seed=seed),
-        ("joint RGB histogram + LBP forest (Chow)", "chow_rgb_lbp_top1"): lambda: histogram_baseline(
-            data.train.images, data.train.labels, x, lbp=True, seed=seed, features=chow_features),
+        ("joint RGB histogram + LBP forest (Chow)", "chow_rgb_lbp_top1"): lambda: chow[len(data.val):],
         ("joint RGB histogram forest (Chow)", "chow_rgb_top1"): lambda: histogram_baseline(
             data.train.images, data.train.labels, x, lbp=False, seed=seed, features=chow_features),
+        ("CNN + Chow forest, averaged", "cnn_plus_chow_top1"): lambda: blended,
     }
+    # Chow's forest scores validation and test at once; validation chooses the blend's weight
+    chow = histogram_baseline(data.train.images, data.train.labels, np.concatenate([data.val.images, x]),
+                              lbp=True, seed=seed, features=chow_features)
+    cnn_val = softmax(predict_logits(model, data.val.images))
+    weight, _ = blend_weight(cnn_val, chow[: len(data.val)], data.val.labels)
+    blended = weight * softmax(predict_logits(model, x)) + (1 - weight) * chow[len(data.val):]
     rows, cnn_right = [], None
     for (name, key), run in runs.items():
         scores = run()
         right = topk_correct(scores, y, 1)
         cnn_right = right if cnn_right is None else cnn_right  # the first row is the CNN itself
         m, lo, hi = bootstrap_ci(right, seed=seed)
+        vs_cnn = mcnemar(cnn_right, right)
         rows.append({"experiment": name, "key": key, "top1": m, "top1_low": lo, "top1_high": hi,
-                     "top5": float(topk_correct(scores, y, 5).mean()),
-                     "p_vs_cnn": mcnemar(cnn_right, right)["p_value"]})
-    return pd.DataFrame(rows)
+                     "top5": float(topk_correct(scores, y, 5).mean()), "p_vs_cnn": vs_cnn["p_value"],
+                     "only_cnn_right": vs_cnn["a_only"], "only_this_right": vs_cnn["b_only"]})
+    table = pd.DataFrame(rows)
+    table.attrs["blend_weight"] = weight  # the CNN's weight in the blend, chosen on validation
+    return table
 
 
 def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root=None, write_card: bool = True) -> pd.DataFrame:
@@ -183,7 +216,7 @@ def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root
     from gemlib import card as cards
 
     card = cards.load_card(model_path)
-    data = cards.load_data(card, splits=("train", "test"), root=data_root)
+    data = cards.load_data(card, splits=("train", "val", "test"), root=data_root)
     model, card = cards.load_model(model_path, data.classes)
     table = colour_experiments(model, data)
     if write_card:
@@ -194,6 +227,7 @@ def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root
             evaluation[row.key.replace("top1", "top5")] = round(float(row.top5), 4)
             if row.key != "original_top1":
                 evaluation[row.key.replace("top1", "p_vs_cnn")] = float(f"{row.p_vs_cnn:.3g}")
+        evaluation["cnn_plus_chow_weight"] = table.attrs["blend_weight"]
         evaluation["command"] = f"python -m gemlib colour --model {model_path}"
         cards.update_card(model_path, evaluation=evaluation)
     return table

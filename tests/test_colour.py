@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gemlib import colour
 
@@ -80,3 +81,15 @@ def test_chow_features_count_joint_colour_cells():
                                   colour.colour_features(b, lbp=False)[:, marginal_rgb])
     assert not np.array_equal(colour.chow_features(a, lbp=False), colour.chow_features(b, lbp=False))
     assert colour.chow_features(img).shape == (1, 522)
+
+
+def test_blend_weight_is_chosen_by_accuracy_and_ties_keep_the_cnn():
+    labels = np.array([0, 1, 1])
+    cnn = np.array([[0.9, 0.1], [0.6, 0.4], [0.6, 0.4]])  # right on image 0 only
+    other = np.array([[0.35, 0.65], [0.1, 0.9], [0.1, 0.9]])  # right on images 1 and 2
+    weight, table = colour.blend_weight(cnn, other, labels)
+    # image 0 is right when 0.35 + 0.55 w > 0.65 - 0.55 w (w > 0.27), images 1 and 2 when
+    # 0.9 - 0.5 w > 0.1 + 0.5 w (w < 0.8; at 0.8 a tie goes to class 0): all three for w = 0.3 ... 0.7
+    assert set(table.loc[table["accuracy"] == 1.0, "weight"].round(1)) == {0.3, 0.4, 0.5, 0.6, 0.7}
+    assert weight == pytest.approx(0.7)  # the tie goes to the larger weight
+    assert colour.blend_weight(cnn, cnn, labels)[0] == 1.0
