@@ -30,6 +30,7 @@ def _train(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs, label_smoothing=args.label_smoothing, mixup=args.mixup,
         widths=tuple(args.widths), blocks_per_stage=args.blocks, head_units=args.head_units,
         dropout=args.dropout, stem_kernel=args.stem_kernel, ema_decay=args.ema_decay,
+        backbone_lr_scale=args.backbone_lr_scale,
         patience=args.patience, val_fraction=args.val_fraction,
         seed=args.seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
@@ -121,7 +122,7 @@ def _transfer_model(args, data, config):
     for layer in model.layers:
         layer.trainable = layer.name.startswith("new_")
     model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(args.head_lr),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -260,6 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")
     t.add_argument("--transfer-from", default=None, help="start from this model's backbone")
     t.add_argument("--frozen-epochs", type=int, default=3)
+    t.add_argument("--head-lr", type=float, default=1e-3, help="rate of the head-only epochs of a transfer run")
+    t.add_argument("--backbone-lr-scale", type=float, default=1.0,
+                   help="after the head-only epochs, the backbone learns at this fraction of --lr")
     t.add_argument("--run-dir", required=True, help="checkpoints and history; reuse to resume")
     t.add_argument("--out", required=True, help="where to save the .keras model (card beside it)")
     t.add_argument("--quiet", action="store_true", help="one line per epoch")

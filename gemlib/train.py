@@ -54,6 +54,7 @@ class TrainConfig:
     max_batches: int | None = None
     budget_minutes: float | None = None
     ema_decay: float = 0.998
+    backbone_lr_scale: float = 1.0
 
     def to_dict(self) -> dict:
         """JSON-ready dictionary."""
@@ -158,8 +159,47 @@ def budget_learning_rate(peak: float, step: int, warmup_steps: int, elapsed: flo
     return peak * cosine * warm
 
 
+class ScaledAdamW(keras.optimizers.AdamW):
+    """AdamW whose step is ``scale`` times smaller for a pretrained backbone.
+
+    Variables whose path starts with one of ``full_rate_prefixes`` (the new head of a transfer
+    model, ``new_...``) take the full learning rate, every other variable ``scale`` times it.
+    Adam divides each gradient by its own running size, so scaling gradients would change
+    nothing: the rate itself must be scaled. The decoupled weight decay keeps the full rate.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+        The head's rate.
+    weight_decay : float
+        AdamW's decay.
+    scale : float
+        The backbone's rate as a fraction of the head's.
+    full_rate_prefixes : tuple of str
+        Variable path prefixes that keep the full rate.
+    """
+
+    def __init__(self, learning_rate, weight_decay: float = 0.004, scale: float = 1.0,
+                 full_rate_prefixes: tuple[str, ...] = ("new_",), **kwargs) -> None:
+        super().__init__(learning_rate, weight_decay=weight_decay, **kwargs)
+        self.scale, self.full_rate_prefixes = float(scale), tuple(full_rate_prefixes)
+
+    def update_step(self, gradient, variable, learning_rate):  # noqa: D102
+        # a Keras variable has a path; TensorFlow hands over its backing variable, named path:0
+        name = getattr(variable, "path", None) or variable.name
+        if not name.startswith(self.full_rate_prefixes):
+            learning_rate = learning_rate * self.scale
+        return super().update_step(gradient, variable, learning_rate)
+
+    def get_config(self) -> dict:  # noqa: D102
+        return {**super().get_config(), "scale": self.scale, "full_rate_prefixes": list(self.full_rate_prefixes)}
+
+
 def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int) -> None:
     """Compile with AdamW, linear warm-up then cosine decay, label-smoothed loss.
+
+    With ``config.backbone_lr_scale`` other than 1 the optimizer is :class:`ScaledAdamW`: a
+    transfer model's backbone learns at that fraction of its new head's rate.
 
     With ``config.budget_minutes`` the optimizer gets a plain learning rate, which
     :class:`TimeBudget` sets before every batch; otherwise a step-based schedule over
@@ -177,8 +217,12 @@ def compile_model(model: keras.Model, config: TrainConfig, steps_per_epoch: int)
             warmup_target=config.learning_rate if warm else None,
             warmup_steps=warm,
         )
+    if config.backbone_lr_scale != 1.0:
+        optimizer = ScaledAdamW(schedule, weight_decay=config.weight_decay, scale=config.backbone_lr_scale)
+    else:
+        optimizer = keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay)
     model.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=config.weight_decay),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=config.label_smoothing),
         metrics=[
             keras.metrics.CategoricalAccuracy(name="accuracy"),

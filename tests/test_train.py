@@ -195,3 +195,20 @@ def test_validation_chooses_between_raw_and_averaged_weights():
     history.loc[1, "val_accuracy_ema"] = 0.71
     assert chosen_weights(history) == "ema"
     assert chosen_weights(history.drop(columns="val_accuracy_ema")) == "raw"
+
+
+def test_scaled_adamw_moves_the_backbone_by_a_fraction_of_the_head():
+    import keras
+
+    from gemlib.train import ScaledAdamW
+
+    inputs = keras.Input((2,))
+    hidden = keras.layers.Dense(2, name="backbone_dense")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="new_logits")(hidden))
+    opt = ScaledAdamW(0.01, weight_decay=0.0, scale=0.1, epsilon=1e-12)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    # Adam's first step with a constant gradient moves every weight by exactly its rate
+    opt.apply([np.ones_like(b) for b in before], model.trainable_variables)
+    for b, v in zip(before, model.trainable_variables):
+        rate = 0.01 if v.path.startswith("new_") else 0.001
+        np.testing.assert_allclose(b - v.numpy(), rate, atol=1e-6)  # float32 weights near 1
