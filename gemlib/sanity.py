@@ -267,6 +267,7 @@ def stem_fingerprint(
     n_samples: int = 50,
     noise: float = 0.15,
     seed: int = 0,
+    widths: tuple[int, ...] = (32, 64, 128, 256),
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     """VarGrad maps of *untrained* networks that differ only in the stem's kernel size.
 
@@ -288,6 +289,8 @@ def stem_fingerprint(
         VarGrad settings.
     seed : int
         Seeds the weights (the same for every kernel size) and the noise.
+    widths : tuple of int
+        Filters per stage (the lesson's network by default).
 
     Returns
     -------
@@ -302,7 +305,7 @@ def stem_fingerprint(
     maps, rows = {}, []
     for k in kernels:
         keras.utils.set_random_seed(seed)
-        net = build_resnet(num_classes, images.shape[1], stem_kernel=k)
+        net = build_resnet(num_classes, images.shape[1], widths, stem_kernel=k)
         name = f"stem {k} x {k}"
         maps[name] = explain("vargrad", net, images, target, n_samples, noise, seed)
         for i, e in enumerate(np.atleast_1d(grid_energy(np.abs(maps[name]).sum(-1)))):

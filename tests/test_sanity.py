@@ -73,8 +73,8 @@ def test_stem_fingerprint_compares_random_networks_that_differ_only_in_the_stem(
 
     small = np.random.default_rng(0).integers(0, 256, (2, 6, 6, 3)).astype(np.uint8)
     photos = np.stack([np.asarray(Image.fromarray(s).resize((32, 32), Image.Resampling.BICUBIC)) for s in small])
-    maps, table = sanity.stem_fingerprint(photos, num_classes=3, n_samples=4)
+    maps, table = sanity.stem_fingerprint(photos, num_classes=3, n_samples=4, widths=(4, 8))
     assert list(maps) == ["stem 5 x 5", "stem 4 x 4"] and maps["stem 4 x 4"].shape == photos.shape
     assert table.shape == (4, 3) and table["grid_energy"].between(0, 1).all()
-    again, _ = sanity.stem_fingerprint(photos, num_classes=3, n_samples=4)
+    again, _ = sanity.stem_fingerprint(photos, num_classes=3, n_samples=4, widths=(4, 8))
     np.testing.assert_array_equal(again["stem 4 x 4"], maps["stem 4 x 4"])  # seeded: reproducible

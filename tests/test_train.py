@@ -116,14 +116,25 @@ def _cli_train(tiny: Path, run: Path, out: Path, crash: int | None) -> subproces
     return subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
 
-def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
-    run, out = tmp_path / "run", tmp_path / "m.keras"
+@pytest.fixture(scope="module")
+def resumed(tmp_path_factory):
+    """A tiny CLI run killed after epoch 2 and resumed: (run dir, model, first and second process)."""
+    from conftest import make_dataset
+
+    tmp = tmp_path_factory.mktemp("resumed")
+    tiny = make_dataset(tmp / "tiny")
+    run, out = tmp / "run", tmp / "m.keras"
     first = _cli_train(tiny, run, out, crash=2)
+    after_crash = (out.exists(), pd.read_csv(run / "history.csv") if (run / "history.csv").is_file() else None)
+    second = _cli_train(tiny, run, out, crash=None)
+    return run, out, first, second, after_crash
+
+
+def test_killed_run_resumes_where_it_stopped(resumed):
+    run, out, first, second, (model_after_crash, history_after_crash) = resumed
     assert first.returncode == 3, first.stderr[-2000:]
     assert "simulated crash after epoch 2" in first.stdout
-    assert not out.exists()
-    assert len(pd.read_csv(run / "history.csv")) == 2
-    second = _cli_train(tiny, run, out, crash=None)
+    assert not model_after_crash and len(history_after_crash) == 2
     assert second.returncode == 0, second.stderr[-2000:]
     # the resumed process ran only epochs 3 and 4
     assert "Epoch 3/4" in second.stdout and "Epoch 1/4" not in second.stdout
@@ -147,23 +158,22 @@ def test_killed_run_resumes_where_it_stopped(tiny, tmp_path):
         assert "optimizer" not in weights  # shipped models carry weights only
 
 
-def test_transfer_to_an_unsplit_dataset_at_another_size(tiny, tmp_path):
+def test_transfer_to_an_unsplit_dataset_at_another_size(resumed, tmp_path):
     from conftest import make_dataset
 
-    run, out = tmp_path / "run", tmp_path / "gem.keras"
-    assert _cli_train(tiny, run, out, crash=None).returncode == 0
+    out = resumed[1]  # the tiny gemstones model of the resume test
     styles = make_dataset(tmp_path / "styles", n_train=8, n_test=2, split=False)
     cmd = [sys.executable, "-m", "gemlib", "train", "--dataset", "architecture", "--data-root", str(styles),
            "--image-size", "48", "--epochs", "1", "--frozen-epochs", "1", "--batch-size", "8",
            "--transfer-from", str(out), "--run-dir", str(tmp_path / "run2"), "--out", str(tmp_path / "arch.keras"),
-           "--flip", "horizontal", "--rotation", "0.03", "--quiet"]
+           "--flip", "horizontal", "--rotation", "0.03", "--backbone-lr-scale", "0.1", "--quiet"]
     r = subprocess.run(cmd, cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
     card = json.loads((tmp_path / "arch.json").read_text())
     assert card["image_size"] == 48 and card["frozen_epochs"] == 1 and card["transfer_from"] == str(out)
     assert len(card["frozen_history"]["loss"]) == 1 and card["frozen_seconds"] > 0
     assert len(card["test_files"]) == card["n_test"] and all(not f.startswith("/") for f in card["test_files"])
-    assert card["config"]["augment"]["flip"] == "horizontal"
+    assert card["config"]["augment"]["flip"] == "horizontal" and card["config"]["backbone_lr_scale"] == 0.1
 
 
 def test_weight_average_follows_the_exponential_formula_and_restores_the_raw_weights(tmp_path):
