@@ -132,7 +132,8 @@ def _transfer_model(args, data, config):
     val = make_tf_dataset(data.val, len(data.classes), config.batch_size)
     if config.max_batches:
         val = val.take(config.max_batches)
-    frozen = model.fit(ds, validation_data=val, epochs=args.frozen_epochs, verbose=2 if args.quiet else "auto")
+    frozen = model.fit(ds, validation_data=val, epochs=args.frozen_epochs, verbose=2 if args.quiet else "auto",
+                       shuffle=False)
     for layer in model.layers:
         layer.trainable = True
     return model, {k: [float(v) for v in vals] for k, vals in frozen.history.items()}

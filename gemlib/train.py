@@ -486,7 +486,9 @@ def train(
         # before the checkpoint, early stopping and the CSV log, which read the logs it extends
         average = WeightAverage(data.val, run_dir, config.ema_decay)
         callbacks.insert(2, average)
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose)
+    # shuffle=False: tf.data already shuffles every epoch (Keras would warn that it ignores True)
+    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose,
+              shuffle=False)
     history = pd.read_csv(history_csv)
     history = history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
     weights = chosen_weights(history)

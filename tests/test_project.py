@@ -97,3 +97,5 @@ def test_no_library_log_line_is_stored(path):
         for out in cell.get("outputs", []):
             if out.output_type == "stream":
                 assert not any(p.search(out.text) for p in patterns), f"a library log line in {path.name}"
+                # a library's Python warning names its file under site-packages
+                assert "site-packages" not in out.text, f"a library warning in {path.name}: {out.text[:200]}"
