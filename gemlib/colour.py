@@ -227,7 +227,7 @@ def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root
             evaluation[row.key.replace("top1", "top5")] = round(float(row.top5), 4)
             if row.key != "original_top1":
                 evaluation[row.key.replace("top1", "p_vs_cnn")] = float(f"{row.p_vs_cnn:.3g}")
-        evaluation["cnn_plus_chow_weight"] = table.attrs["blend_weight"]
+        evaluation["cnn_plus_chow_weight"] = round(table.attrs["blend_weight"], 2)
         evaluation["command"] = f"python -m gemlib colour --model {model_path}"
         cards.update_card(model_path, evaluation=evaluation)
     return table

@@ -361,6 +361,25 @@ def duplicate_groups(
     return sorted((sorted(g) for g in sets.groups()), key=lambda g: g[0])
 
 
+def has_twin(paths: list[str], others: list[str], near: bool = True) -> np.ndarray:
+    """For each of ``paths``: does its duplicate group (:func:`duplicate_groups`) hold one of ``others``?
+
+    Asks, say, which test photos had an exact or near twin in a model's training set.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean, one per path of ``paths``.
+    """
+    groups = duplicate_groups(list(others) + list(paths), near=near)
+    n = len(others)
+    out = np.zeros(len(paths), bool)
+    for group in groups:
+        if any(i < n for i in group):
+            out[[i - n for i in group if i >= n]] = True
+    return out
+
+
 def find_duplicates(
     table: pd.DataFrame, near: bool = False, max_distance: int = NEAR_DISTANCE
 ) -> pd.DataFrame:

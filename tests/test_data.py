@@ -284,3 +284,14 @@ def test_seed_split_changes_across_seeds_but_files_reproduce_it(tiny):
     (tiny / ds.files()["val_files"][0]).unlink()
     with pytest.raises(DataError, match="missing.*--check"):
         data.load_dataset("gemstones", 16, root=tiny, files=ds.files())
+
+
+def test_has_twin_marks_the_paths_whose_group_holds_another_list(tmp_path):
+    for i in range(3):
+        _pattern(i).save(tmp_path / f"p{i}.png")
+    _near_copy(tmp_path / "p0.png", tmp_path / "p0_near.jpg")
+    shutil.copy(tmp_path / "p2.png", tmp_path / "p2_copy.png")
+    train = [str(tmp_path / "p0_near.jpg"), str(tmp_path / "p2_copy.png")]
+    test = [str(tmp_path / f"p{i}.png") for i in range(3)]
+    assert data.has_twin(test, train).tolist() == [True, False, True]
+    assert data.has_twin(test, train, near=False).tolist() == [False, False, True]
