@@ -1,4 +1,7 @@
-"""Copy the README's figures out of the executed notebooks into figures/ (plots only, never photos).
+"""Copy the README's figures out of the executed notebooks into figures/.
+
+Photos appear only at the models' input size (96 or 128 px), from cells without the ``# photos:``
+marker (the marker flags cells whose photos are not stored).
 
     python tools/export_figures.py
 """
@@ -16,7 +19,9 @@ FIGURES = {
     "class_colours.png": ("01_data_exploration.ipynb", "fig = plots.colour_scatter(stats)"),
     "training_curves.png": ("03_training.ipynb", "fig = plots.training_curves({\"gemstones\""),
     "colour_experiments.png": ("04_evaluation.ipynb", "fig = plots.colour_experiments(table"),
-    "saliency_gemstones.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(None, maps, titles)"),
+    "saliency_gemstones.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(images, maps, rows)"),
+    "saliency_gemstones_and_buildings.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(list(images[:3])"),
+    "stem_fingerprint.png": ("05_vargrad.ipynb", "fp_maps, fingerprint = sanity.stem_fingerprint("),
     "sanity_checks.png": ("05_vargrad.ipynb", "fig = plots.sanity_curves(sanity_table)"),
     "faithfulness.png": ("05_vargrad.ipynb", "fig = plots.faithfulness_curves(curves, areas)"),
     "architecture_curves.png": ("06_transfer_architecture.ipynb", "fig = plots.training_curves("),
