@@ -15,11 +15,19 @@ def to_greyscale(images: np.ndarray) -> np.ndarray:
     return np.repeat(np.clip(grey + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=-1)
 
 
-def rotate_hue(images: np.ndarray, degrees: float) -> np.ndarray:
-    """Shift the hue of every pixel by ``degrees``; saturation, value and shape untouched."""
-    hsv = rgb2hsv(np.asarray(images, np.uint8))
-    hsv[..., 0] = (hsv[..., 0] + degrees / 360.0) % 1.0
-    return np.clip(hsv2rgb(hsv) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+def rotate_hue(images: np.ndarray, degrees: float, batch: int = 32) -> np.ndarray:
+    """Shift the hue of every pixel by ``degrees``; saturation, value and shape untouched.
+
+    Works ``batch`` images at a time: scikit-image's colour conversions hold several float64
+    copies of their input, about a gigabyte for the whole test set at once.
+    """
+    x = np.asarray(images, np.uint8)
+    out = np.empty_like(x)
+    for start in range(0, len(x), batch):
+        hsv = rgb2hsv(x[start : start + batch])
+        hsv[..., 0] = (hsv[..., 0] + degrees / 360.0) % 1.0
+        out[start : start + batch] = np.clip(hsv2rgb(hsv) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out
 
 
 def shuffle_patches(images: np.ndarray, grid: int = 4, seed: int = 0) -> np.ndarray:
@@ -222,9 +230,9 @@ def run_colour_experiments(model_path: str = "models/gemstones.keras", data_root
     if write_card:
         evaluation = dict(card.get("evaluation", {}))
         for row in table.itertuples():
-            evaluation[row.key] = round(float(row.top1), 4)
-            evaluation[row.key.replace("top1", "top1_ci95")] = [round(row.top1_low, 4), round(row.top1_high, 4)]
-            evaluation[row.key.replace("top1", "top5")] = round(float(row.top5), 4)
+            evaluation[row.key] = round(float(row.top1), 6)
+            evaluation[row.key.replace("top1", "top1_ci95")] = [round(row.top1_low, 6), round(row.top1_high, 6)]
+            evaluation[row.key.replace("top1", "top5")] = round(float(row.top5), 6)
             if row.key != "original_top1":
                 evaluation[row.key.replace("top1", "p_vs_cnn")] = float(f"{row.p_vs_cnn:.3g}")
         evaluation["cnn_plus_chow_weight"] = round(table.attrs["blend_weight"], 2)

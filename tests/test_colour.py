@@ -25,6 +25,8 @@ def test_hue_rotation_by_120_maps_red_to_green_and_keeps_grey():
     assert out[0, 0, 1].tolist() == [128, 128, 128]
     assert out[0, 1, 0].tolist() == [255, 0, 0]  # blue + 120 degrees = red
     np.testing.assert_array_equal(colour.rotate_hue(img, 360), img)
+    many = np.random.default_rng(0).integers(0, 256, (5, 3, 3, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(colour.rotate_hue(many, 77, batch=2), colour.rotate_hue(many, 77, batch=5))
 
 
 def test_patch_shuffle_keeps_pixels_moves_tiles():

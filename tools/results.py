@@ -36,7 +36,8 @@ def main() -> None:
              "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
              "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP",
              "chow_rgb_lbp_top1": "e. joint RGB histogram + LBP forest (Chow & Reyes-Aldasoro)",
-             "chow_rgb_top1": "e. joint RGB histogram forest, no LBP"}
+             "chow_rgb_top1": "e. joint RGB histogram forest, no LBP",
+             "cnn_plus_chow_top1": "f. CNN and the joint histogram + LBP forest, probabilities averaged"}
     for key, label in names.items():
         if key in ev:
             lo, hi = ev[key.replace("top1", "top1_ci95")]
@@ -45,6 +46,18 @@ def main() -> None:
             value = f"{pct(ev[key])} ({pct(lo)}-{pct(hi)})" + (f", top-5 {pct(top5)}" if top5 is not None else "")
             value += f"; McNemar p = {p:.2g} against the CNN" if p is not None else ""
             print(f"| colour test: {label} | {value} | `{ev['command']}` |")
+    if "cnn_plus_chow_weight" in ev:
+        print(f"| (the blend: CNN weight {ev['cnn_plus_chow_weight']}, chosen on validation) | | `{ev['command']}` |")
+    for name in ("gemstones", "architecture_scratch", "architecture_transfer"):
+        path = MODELS / f"{name}.json"
+        s = json.loads(path.read_text()).get("saliency") if path.is_file() else None
+        if s:
+            g, r = s["grid_energy"], s["randomisation"]["vargrad"]
+            ins = s["faithfulness"]["vargrad"]["insertion_minus_random"]
+            print(f"| {name.replace('_', ' ')}: VarGrad on {s['n_images']} test images: grid energy; rank correlation "
+                  f"with a fully randomised network (noise floor); insertion area minus a random map's | "
+                  f"{g['mean']:.3f} ({g['ci95'][0]:.3f}-{g['ci95'][1]:.3f}); {r['fully_randomised']['mean']:.2f} "
+                  f"({r['noise_floor']['mean']:.2f}); {ins['mean']:+.3f} (p = {ins['p_wilcoxon']:.2g}) | `{s['command']}` |")
     for name in ("architecture_scratch", "architecture_transfer"):
         path = MODELS / f"{name}.json"
         if path.is_file():
