@@ -67,11 +67,22 @@ def predict_logits(
     -------
     numpy.ndarray
         (N, n_classes) float32.
+
+    Notes
+    -----
+    Works one batch at a time, views included, so memory does not grow with the number of
+    images: the 1,287 architecture test images at 128 px are 250 MB as float32, and each view of
+    the whole set would be another copy.
     """
     mode = ("flips" if tta else "none") if isinstance(tta, bool) else tta
-    x = np.asarray(images, dtype=np.float32)
-    out = [model.predict(np.ascontiguousarray(v), batch_size=batch_size, verbose=0) for v in tta_views(x, mode)]
-    return np.mean(out, axis=0).astype(np.float32)
+    out = []
+    for start in range(0, len(images), batch_size):
+        x = np.asarray(images[start : start + batch_size], dtype=np.float32)
+        views = tta_views(x, mode)
+        out.append(np.mean([np.asarray(model.predict_on_batch(np.ascontiguousarray(v))) for v in views], axis=0))
+    if not out:
+        return np.zeros((0, int(model.output_shape[-1])), np.float32)
+    return np.concatenate(out).astype(np.float32)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

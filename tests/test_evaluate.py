@@ -102,3 +102,13 @@ def test_mcnemar_exact_on_a_case_worked_by_hand():
     assert ev.mcnemar(a, a)["p_value"] == 1.0  # no discordant image: no evidence either way
     with pytest.raises(ValueError, match="same images"):
         ev.mcnemar(a, b[:5])
+
+
+def test_predict_logits_batch_by_batch_gives_the_whole_set_answer():
+    model = _position_sensitive_model()
+    x = np.random.default_rng(1).integers(0, 256, (7, 6, 6, 3)).astype(np.uint8)
+    whole = np.asarray(model.predict(x.astype(np.float32), verbose=0))
+    np.testing.assert_allclose(ev.predict_logits(model, x, batch_size=3), whole, rtol=1e-5, atol=1e-5)
+    flips = ev.predict_logits(model, x, batch_size=2, tta="flips")
+    np.testing.assert_allclose(flips, ev.predict_logits(model, x, batch_size=64, tta="flips"), rtol=1e-5, atol=1e-5)
+    assert ev.predict_logits(model, x[:0]).shape == (0, 4)
