@@ -1,6 +1,7 @@
 # Two commands for a reader:
 #   make all    set up the environment, get the data, execute the notebooks 01-06 top to bottom
-#   make test   run every test: pytest --nbval over tests/ and notebooks/
+#   make test   run every test: pytest --nbval over tests/ and notebooks/, on two workers
+#               (each notebook stays on one worker, its cells in order)
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -30,7 +31,7 @@ notebooks: setup
 	$(PY) tools/notebook_hygiene.py notebooks/0*.ipynb
 
 test: setup
-	$(PY) -m pytest --nbval
+	$(PY) -m pytest --nbval -n 2 --dist loadfile
 
 benchmarks: setup
 	$(PY) benchmarks/train_throughput.py
