@@ -276,39 +276,35 @@ def scan(root: str | os.PathLike, workers: int = 4) -> pd.DataFrame:
 NEAR_DISTANCE = 4
 
 
-class _UnionFind:
-    """Disjoint sets of the integers 0..n-1 (path halving)."""
+def _groups(n: int, pairs: list[tuple[int, int]]) -> list[list[int]]:
+    """Connected components of the graph on 0..n-1 with edges ``pairs`` (scipy), in index order."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+    i, j = (np.asarray(side, dtype=np.int64) for side in zip(*pairs)) if pairs else (np.zeros(0, int),) * 2
+    graph = coo_matrix((np.ones(len(i)), (i, j)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    out: dict[int, list[int]] = {}
+    for k, label in enumerate(labels):
+        out.setdefault(int(label), []).append(k)
+    return list(out.values())
 
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
 
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return list(out.values())
+def _close_pairs(hashes: list[int], max_distance: int) -> list[tuple[int, int]]:
+    """Index pairs of 64-bit hashes within ``max_distance`` bits of each other."""
+    h = np.asarray(hashes, dtype=np.uint64)
+    popcount = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
+    pairs = []
+    for start in range(0, len(h), 512):
+        block = h[start : start + 512, None] ^ h[None, :]
+        dist = popcount[block.view(np.uint8).reshape(*block.shape, 8)].sum(-1)
+        pairs += [(start + int(i), int(j)) for i, j in zip(*np.nonzero(dist <= max_distance))]
+    return pairs
 
 
 def _close_groups(hashes: list[int], max_distance: int) -> list[list[int]]:
     """Connected groups of 64-bit hashes within ``max_distance`` bits of each other."""
-    h = np.asarray(hashes, dtype=np.uint64)
-    popcount = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
-    sets = _UnionFind(len(h))
-    for start in range(0, len(h), 512):
-        block = h[start : start + 512, None] ^ h[None, :]
-        dist = popcount[block.view(np.uint8).reshape(*block.shape, 8)].sum(-1)
-        for i, j in zip(*np.nonzero(dist <= max_distance)):
-            sets.union(start + int(i), int(j))
-    return [g for g in sets.groups() if len(g) > 1]
+    return [g for g in _groups(len(hashes), _close_pairs(hashes, max_distance)) if len(g) > 1]
 
 
 def perceptual_hash(path: str | os.PathLike) -> int | None:
@@ -348,17 +344,13 @@ def duplicate_groups(
         Every index of ``paths`` in exactly one group; singletons included, in file order.
     """
     sha1 = sha1 or _sha1
-    sets = _UnionFind(len(paths))
     first: dict[str, int] = {}
-    for i, p in enumerate(paths):
-        sets.union(i, first.setdefault(sha1(p), i))
+    pairs = [(i, first.setdefault(sha1(p), i)) for i, p in enumerate(paths)]
     if near:
         hashes = [perceptual_hash(p) for p in paths]
         ok = [i for i, h in enumerate(hashes) if h is not None]
-        for grp in _close_groups([hashes[i] for i in ok], max_distance):
-            for k in grp[1:]:
-                sets.union(ok[grp[0]], ok[k])
-    return sorted((sorted(g) for g in sets.groups()), key=lambda g: g[0])
+        pairs += [(ok[a], ok[b]) for a, b in _close_pairs([hashes[i] for i in ok], max_distance)]
+    return _groups(len(paths), pairs)
 
 
 def has_twin(paths: list[str], others: list[str], near: bool = True) -> np.ndarray:
