@@ -317,8 +317,11 @@ def _from_kaggle(name: str, dest: Path, source: str) -> Path:
             api = KaggleApi()
             api.authenticate()
             api.dataset_download_files(dataset.kaggle_ref, path=tmp, unzip=False, quiet=False)
+            archive = next(Path(tmp).glob("*.zip"))
+            if name != "architecture":
+                return install_archive(archive, dest, name)
             unpacked = Path(tmp) / "unpacked"
-            _unzip(next(Path(tmp).glob("*.zip")), unpacked, name)
+            _unzip(archive, unpacked, name)
         else:
             import kagglehub
 
