@@ -749,9 +749,10 @@ def split_files(
         keys, test_size=val_fraction, stratify=[unit_labels[k] for k in keys], random_state=seed
     )
     for why, paths in dropped.items():
-        if paths:
-            warnings.warn(f"{len(paths)} file(s) left out of the split as {why}: "
-                          f"{paths}", stacklevel=3)
+        if paths:  # named relative to the root; Dataset.excluded keeps the full list
+            names = [Path(p).relative_to(root).as_posix() for p in paths]
+            shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+            warnings.warn(f"{len(paths)} file(s) left out of the split as {why}: {shown}", stacklevel=3)
     lists = {"train": expand(tr_keys), "val": expand(va_keys), "test": (te_paths, te_labels)}
     return lists, [p for paths in dropped.values() for p in paths], stray
 
