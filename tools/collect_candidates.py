@@ -3,9 +3,9 @@
     python tools/collect_candidates.py CARD [CARD ...]
 
 A CARD is a path to a model card, or ``COMMIT:PATH`` to read one from git history (the model it
-describes may have been replaced since). The shipped ``models/gemstones.keras`` is the candidate
-with the best *validation* accuracy among those trained within the 60-minute budget; notebook 03
-shows the candidates' curves and ``tests/test_shipped_models.py`` checks that rule.
+describes may have been replaced since). This is how round 1 of the recipe search was recorded:
+the model shipped then was the candidate with the best *validation* accuracy among those trained
+within the 60-minute budget (docs/how_the_models_were_chosen.md tells the story).
 """
 
 from __future__ import annotations
