@@ -191,7 +191,8 @@ def _saliency(args: argparse.Namespace) -> int:
     pick = pick_images(len(data.test), args.n_images, args.seed)
     images = data.test.images[pick]
     report = saliency_report(model, images, predicted_classes(model, images), seed=args.seed)
-    report["test_files"] = [data.test_files()[i] for i in pick]
+    files = data.test_files()
+    report["test_files"] = [files[i] for i in pick]
     report["command"] = f"python -m gemlib saliency --model {args.model} --n-images {args.n_images}"
     if not args.no_card:
         cards.update_card(args.model, saliency=report)
