@@ -43,6 +43,8 @@ def test_notebook_house_rules(path):
     assert code, "a notebook without code"
     for cell in code:
         assert not re.search(r"^\s*(def|class) ", cell.source, re.M), f"define functions in gemlib, not in {path.name}"
+        long = [line for line in cell.source.splitlines() if len(line) > 100]
+        assert not long, f"{path.name}: code lines over 100 characters: {long}"
         assert cell.get("execution_count") is not None or "# photos:" in cell.source, "commit notebooks executed"
         if "# photos:" in cell.source:
             assert not cell.outputs, "dataset photos must not be stored in the repository"
