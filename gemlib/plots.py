@@ -158,7 +158,7 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     if reference is not None:
         ax.axvline(reference, color="grey", ls="--", label="original images")
     ax.set(xlabel="test top-1 accuracy (95 % bootstrap interval)", xlim=(0, 1))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig
 
@@ -175,6 +175,7 @@ def saliency_rows(
     Column labels (photo, method, method over photo) head the first row; ``row_labels`` (say
     "true: Ruby / explained: Garnet Red") stand at the left of each row; one colourbar serves
     every heatmap, which are on the same [0, 1] scale (:func:`gemlib.explain.to_heatmap`).
+    Pixels are drawn as blocks (no smoothing), so a grid seen in a map is the map's own.
 
     Parameters
     ----------
@@ -204,11 +205,11 @@ def saliency_rows(
         for j, (title, kind, name) in enumerate(columns):
             ax = axes[i, j]
             if kind == "photo":
-                ax.imshow(images[i])
+                ax.imshow(images[i], interpolation="nearest")
             elif kind == "map":
-                ax.imshow(maps[name][i], cmap=cmap, vmin=0, vmax=1)
+                ax.imshow(maps[name][i], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
             else:
-                ax.imshow(blend(images[i], maps[name][i], cmap=cmap))
+                ax.imshow(blend(images[i], maps[name][i], cmap=cmap), interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():
@@ -263,5 +264,106 @@ def explanation_figure(image: np.ndarray, heatmap: np.ndarray, overlay: np.ndarr
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def transform_strip(views: dict[str, np.ndarray], size: float = 1.4) -> Figure:
+    """One row per transform, one column per photo: what each colour experiment feeds the model.
+
+    Parameters
+    ----------
+    views : dict
+        Transform name -> (N, H, W, 3) uint8 images (the same N photos in every row).
+    """
+    names = list(views)
+    n = len(views[names[0]])
+    fig, axes = plt.subplots(len(names), n, figsize=(size * n + 1.2, size * len(names)), squeeze=False,
+                             layout="constrained")
+    for i, name in enumerate(names):
+        for j in range(n):
+            ax = axes[i, j]
+            ax.imshow(views[name][j])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[i, 0].set_ylabel(name, fontsize=8)
+    return fig
+
+
+def parameter_grid(
+    maps: dict[tuple[float, int], np.ndarray], row_name: str, col_name: str, cmap: str = "inferno"
+) -> Figure:
+    """Heatmaps of one image on a grid of two settings (say noise x samples).
+
+    Parameters
+    ----------
+    maps : dict
+        (row value, column value) -> (H, W) heatmap in [0, 1].
+    row_name, col_name : str
+        What the row and column values are.
+    """
+    rows = sorted({r for r, _ in maps})
+    cols = sorted({c for _, c in maps})
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.7 * len(cols) + 1.4, 1.7 * len(rows) + 0.3),
+                             squeeze=False, layout="constrained")
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            ax = axes[i, j]
+            ax.imshow(maps[(r, c)], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"{col_name} {c}", fontsize=8)
+            if j == 0:
+                ax.set_ylabel(f"{row_name} {r}", fontsize=8)
+    mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
+    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label="saliency (1 = 99th percentile)")
+    return fig
+
+
+def confusion_pair(by_row: np.ndarray, by_column: np.ndarray, classes: Sequence[str], keep: Sequence[int]) -> Figure:
+    """The same block of a confusion matrix normalised two ways, side by side, values written in.
+
+    Parameters
+    ----------
+    by_row, by_column : numpy.ndarray
+        Full matrices whose rows (true classes) or columns (predicted classes) sum to 1.
+    classes : sequence of str
+        All class names.
+    keep : sequence of int
+        Class indices of the block to show (rows and columns).
+    """
+    keep = list(keep)
+    names = [classes[i] for i in keep]
+    fig, axes = plt.subplots(1, 2, figsize=(2 + 0.62 * len(keep) * 2, 1.5 + 0.5 * len(keep)), layout="constrained")
+    titles = ("rows (true class) sum to 1: recall on the diagonal",
+              "columns (predicted) sum to 1: the published axis")
+    for ax, m, title in zip(axes, (by_row, by_column), titles):
+        sns.heatmap(m[np.ix_(keep, keep)], cmap="viridis", vmin=0, vmax=1, annot=True, fmt=".2f",
+                    annot_kws={"fontsize": 7}, xticklabels=names, yticklabels=names, cbar=False, ax=ax)
+        ax.set(xlabel="predicted", ylabel="true", title=title)
+        ax.title.set_fontsize(9)
+        ax.tick_params(labelsize=7)
+    return fig
+
+
+def selection(table: pd.DataFrame) -> Figure:
+    """Candidates' validation against test top-1, with the pick of each rule marked.
+
+    ``table`` comes from :func:`gemlib.published.selection_table`.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4))
+    ax.scatter(table["val_accuracy"], table["test_accuracy"], color="grey", zorder=2)
+    ax.margins(x=0.45, y=0.15)
+    for name, r in table.iterrows():
+        ax.annotate(name, (r["val_accuracy"], r["test_accuracy"]), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+    for column, marker, label in (("chosen_on_validation", "o", "chosen on validation"),
+                                  ("chosen_on_test", "s", "chosen on test (published)")):
+        r = table[table[column]].iloc[0]
+        ax.scatter(r["val_accuracy"], r["test_accuracy"], s=160, facecolors="none", edgecolors="k",
+                   marker=marker, label=f"{label}: test {r['test_accuracy']:.1%}", zorder=3)
+    ax.set(xlabel="validation top-1", ylabel="test top-1", title="five candidates, two ways to choose")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.tight_layout()
     return fig

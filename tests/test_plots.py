@@ -56,3 +56,22 @@ def test_tables_to_figures():
     assert len(plots.faithfulness_curves(curves, areas).axes) == 2
     rel = pd.DataFrame({"low": [0.0, 0.5], "high": [0.5, 1.0], "count": [1, 1], "confidence": [0.3, 0.8], "accuracy": [0.0, 1.0]})
     assert "0.250" in plots.reliability(rel, 0.25).axes[0].get_title()
+
+
+def test_lesson_pictures_have_their_panels():
+    views = {"original": np.zeros((3, 8, 8, 3), np.uint8), "greyscale": np.ones((3, 8, 8, 3), np.uint8)}
+    fig = plots.transform_strip(views)
+    assert len(fig.axes) == 6 and fig.axes[3].get_ylabel() == "greyscale"
+    maps = {(s, n): np.zeros((8, 8)) for s in (0.1, 0.5) for n in (5, 50)}
+    fig = plots.parameter_grid(maps, "noise", "samples")
+    assert len(fig.axes) == 4 + 1 and fig.axes[1].get_title() == "samples 50"
+    assert fig.axes[2].get_ylabel() == "noise 0.5"
+    m = np.eye(4)
+    fig = plots.confusion_pair(m, m, list("abcd"), keep=[1, 3])
+    assert len(fig.axes) == 2 and [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["b", "d"]
+    table = pd.DataFrame({"val_accuracy": [0.8, 0.7], "test_accuracy": [0.7, 0.75],
+                          "chosen_on_validation": [True, False], "chosen_on_test": [False, True]},
+                         index=["a", "b"])
+    fig = plots.selection(table)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["chosen on validation: test 70.0%", "chosen on test (published): test 75.0%"]

@@ -1,0 +1,215 @@
+"""The published attempt's recipes, reproduced so that each can stand beside the right way.
+
+Nothing here trains or explains the shipped models: these are the mistakes the lesson teaches
+from. Each function computes one of them; :func:`compare_maps` puts numbers on two maps of the
+same images, and the lesson draws them with :mod:`gemlib.plots`.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from scipy.stats import spearmanr
+from sklearn.metrics import confusion_matrix
+
+from gemlib.explain import grid_energy, noisy_gradients
+from gemlib.sanity import map_similarity
+
+_SUM_FNS: "weakref.WeakKeyDictionary[keras.Model, Callable]" = weakref.WeakKeyDictionary()
+
+
+def logit_sum_gradients(model: keras.Model, batch: np.ndarray, batch_size: int = 50) -> np.ndarray:
+    """Input gradient of the *sum of all logits* (the published target), one per image.
+
+    The sum does not depend on which class is asked about, so neither does the map.
+    """
+    if model not in _SUM_FNS:
+
+        @tf.function(reduce_retracing=True)
+        def fn(x):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                total = tf.reduce_sum(model(x, training=False))
+            return tape.gradient(total, x)
+
+        _SUM_FNS[model] = fn
+    out = [_SUM_FNS[model](tf.convert_to_tensor(np.asarray(batch[s : s + batch_size], np.float32))).numpy()
+           for s in range(0, len(batch), batch_size)]
+    return np.concatenate(out, axis=0)
+
+
+def logit_sum_vargrad(
+    model: keras.Model, images: np.ndarray, n_samples: int = 50, noise: float = 0.15, seed: int | None = None
+) -> np.ndarray:
+    """VarGrad of the sum of all logits: the variance over noisy copies of its input gradient.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Outputs logits.
+    images : numpy.ndarray
+        (N, H, W, C) in the model's units.
+    n_samples, noise, seed
+        As in :func:`gemlib.explain.vargrad` (same noise draws for the same seed).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape of ``images``.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for x in np.asarray(images, np.float32):
+        sigma = noise * float(x.max() - x.min())
+        noisy = x[None] + rng.normal(0.0, 1.0, size=(n_samples, *x.shape)).astype(np.float32) * sigma
+        out.append(logit_sum_gradients(model, noisy).var(axis=0))
+    return np.stack(out).astype(np.float32)
+
+
+def integrated_gradients_std(
+    model: keras.Model,
+    images: np.ndarray,
+    targets: np.ndarray,
+    n_samples: int = 20,
+    noise: float = 0.15,
+    steps: int = 16,
+    seed: int | None = None,
+) -> np.ndarray:
+    """The published map: the standard deviation, over noisy copies, of Integrated Gradients.
+
+    VarGrad (Adebayo et al. 2018) is the *variance* of a base explanation; the published code
+    took the standard deviation and used Integrated Gradients as the base.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape of ``images``.
+    """
+    rng = np.random.default_rng(seed)
+    return np.stack([
+        noisy_gradients(model, x, int(t), n_samples, noise, rng, base="integrated_gradients", ig_steps=steps).std(axis=0)
+        for x, t in zip(np.asarray(images, np.float32), targets)
+    ]).astype(np.float32)
+
+
+def compare_maps(
+    right: np.ndarray, published: np.ndarray, names: list[str] | None = None, photos: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Per image: how alike the two maps are, how much grid each carries, how much each follows
+    the photo's brightness.
+
+    Parameters
+    ----------
+    right, published : numpy.ndarray
+        (N, H, W, C) attributions of the same images.
+    names : list of str, optional
+        Row labels.
+    photos : numpy.ndarray, optional
+        (N, H, W, C) the images themselves: adds the brightness columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``spearman`` (rank correlation of the absolute maps), ``ssim`` of the heatmaps,
+        ``grid_energy_right`` / ``grid_energy_published`` (:func:`gemlib.explain.grid_energy`)
+        and, with ``photos``, ``brightness_right`` / ``brightness_published``: the rank
+        correlation of each absolute map with the photo's brightness (channel sum).
+    """
+    rows = []
+    for i, (a, b) in enumerate(zip(right, published)):
+        sim = map_similarity(a, b)
+        row = {"spearman": sim["spearman_abs"], "ssim": sim["ssim"],
+               "grid_energy_right": float(grid_energy(np.abs(a).sum(-1))),
+               "grid_energy_published": float(grid_energy(np.abs(b).sum(-1)))}
+        if photos is not None:
+            light = np.asarray(photos[i], np.float64).sum(-1).ravel()
+            for name, m in (("right", a), ("published", b)):
+                row[f"brightness_{name}"] = float(spearmanr(np.abs(m).sum(-1).ravel(), light).statistic)
+        rows.append(row)
+    return pd.DataFrame(rows, index=names)
+
+
+def column_normalised_confusion(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """The published normalisation: each *predicted* column sums to 1 (precision on the diagonal).
+
+    Compare :func:`gemlib.evaluate.normalised_confusion`, whose true-class rows sum to 1.
+    """
+    cm = confusion_matrix(labels, predicted, labels=np.arange(n_classes)).astype(np.float64)
+    cols = cm.sum(axis=0, keepdims=True)
+    return np.divide(cm, cols, out=np.zeros_like(cm), where=cols > 0)
+
+
+def normalisation_summary(by_row: np.ndarray, by_column: np.ndarray) -> pd.DataFrame:
+    """What each normalisation's rows and diagonal say.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``rows sum to 1`` (right) and ``columns sum to 1`` (published); columns
+        ``row_sum_min``, ``row_sum_max`` (over classes seen in the test set) and
+        ``mean_diagonal`` (mean recall for the first, mean precision of the predicted classes
+        for the second).
+    """
+    seen = by_row.sum(axis=1) > 0
+    predicted = by_column.sum(axis=0) > 0
+    out = {}
+    for name, m, diag_mask in (("rows sum to 1", by_row, seen), ("columns sum to 1", by_column, predicted)):
+        sums = m.sum(axis=1)[seen]
+        out[name] = {"row_sum_min": float(sums.min()), "row_sum_max": float(sums.max()),
+                     "mean_diagonal": float(np.diag(m)[diag_mask].mean())}
+    return pd.DataFrame(out).T
+
+
+def selection_table(candidates: dict[str, dict]) -> pd.DataFrame:
+    """Validation and test top-1 of several candidates, and which each rule would pick.
+
+    Parameters
+    ----------
+    candidates : dict
+        Name -> card with ``val_accuracy`` and ``test_accuracy``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per candidate: ``val_accuracy``, ``test_accuracy``, ``chosen_on_validation``
+        and ``chosen_on_test`` (booleans).
+    """
+    table = pd.DataFrame({n: {"val_accuracy": c["val_accuracy"], "test_accuracy": c["test_accuracy"]}
+                          for n, c in candidates.items()}).T.astype(float)
+    table["chosen_on_validation"] = table.index == table["val_accuracy"].idxmax()
+    table["chosen_on_test"] = table.index == table["test_accuracy"].idxmax()
+    return table
+
+
+def best_of_k_optimism(k: int, n_images: int, accuracy: float, draws: int = 20000, seed: int = 0) -> pd.Series:
+    """How far the best of ``k`` equally good models' test scores sits above their true accuracy.
+
+    Each model's score on ``n_images`` is a binomial draw; picking the highest and quoting it
+    reports the maximum of ``k`` draws. Simulated ``draws`` times.
+
+    Returns
+    -------
+    pandas.Series
+        ``true_accuracy``, ``mean_best_score``, ``optimism`` (their difference) and
+        ``share_best_above_true``.
+    """
+    rng = np.random.default_rng(seed)
+    best = rng.binomial(n_images, accuracy, size=(draws, k)).max(axis=1) / n_images
+    return pd.Series({"true_accuracy": accuracy, "mean_best_score": float(best.mean()),
+                      "optimism": float(best.mean() - accuracy), "share_best_above_true": float((best > accuracy).mean())})
+
+
+def peak_and_plateau(curve: pd.Series, last: int = 10) -> pd.Series:
+    """The maximum of a validation curve, where it falls, and the mean of its last ``last`` epochs.
+
+    The maximum over many noisy epochs is an optimistic statistic; the plateau's mean is steadier.
+    """
+    values = curve.dropna().to_numpy(float)
+    return pd.Series({"maximum": float(values.max()), "epoch_of_maximum": int(values.argmax()) + 1,
+                      f"mean_of_last_{last}": float(values[-last:].mean()),
+                      f"std_of_last_{last}": float(values[-last:].std(ddof=1))})
