@@ -1,0 +1,40 @@
+"""The project's tools on small inputs whose answers are known."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _card(scale: float, curve: list[float], path: Path) -> str:
+    card = {"config": {"image_size": 96, "weight_decay": 0.05, "backbone_lr_scale": scale},
+            "transfer_from": "models/gemstones.keras", "epochs": len(curve), "val_accuracy": max(curve),
+            "train_seconds": 60.0, "history": {"val_accuracy": curve}}
+    path.write_text(json.dumps(card))
+    return str(path)
+
+
+def test_collect_candidates_chooses_the_steadier_plateau_not_the_peak(tmp_path, capsys):
+    tool = _tool("collect_candidates")
+    # a peaks higher (0.9) but its last three epochs average 0.5; b never peaks but holds 0.6
+    a = _card(1.0, [0.1, 0.9, 0.5, 0.5, 0.5], tmp_path / "a.json")
+    b = _card(0.1, [0.1, 0.2, 0.6, 0.6, 0.6], tmp_path / "b.json")
+    out = tmp_path / "candidates.json"
+    tool.main(["--out", str(out), "--last", "3", a, b])
+    record = json.loads(out.read_text())
+    assert record["chosen"] == "transfer, backbone at 0.1 x the rate"
+    assert record["plateau"] == {"transfer, backbone at 1 x the rate": 0.5, "transfer, backbone at 0.1 x the rate": 0.6}
+    assert "chosen by the rule: transfer, backbone at 0.1 x the rate" in capsys.readouterr().out
+    # without a rule nothing is chosen, the cards are still collected
+    tool.main(["--out", str(out), a, b])
+    assert "chosen" not in json.loads(out.read_text()) and len(json.loads(out.read_text())["runs"]) == 2
