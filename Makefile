@@ -1,5 +1,5 @@
 # Two commands for a reader:
-#   make all    set up the environment, get the data, execute the notebooks 01-06 top to bottom
+#   make all    set up the environment, get the data, execute the notebooks 01-07 top to bottom
 #   make test   run every test: pytest --nbval over tests/ and notebooks/, on two workers
 #               (each notebook stays on one worker, its cells in order)
 PYTHON ?= python3.11

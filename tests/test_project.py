@@ -31,7 +31,7 @@ def test_environment_yml_matches_pyproject():
     assert "python=3.11" in env["dependencies"]
 
 
-def test_notebooks_are_numbered_01_to_06():
+def test_notebooks_are_numbered_in_reading_order():
     numbers = [p.name[:2] for p in NOTEBOOKS]
     assert numbers == [f"{i:02d}" for i in range(1, len(numbers) + 1)]
 

@@ -108,3 +108,19 @@ def test_gemstones_vargrad_maps_carry_no_grid(data_dir):
     images = data.test.images[:: len(data.test) // 8][:8]
     maps = vargrad(model, images, predicted_classes(model, images), n_samples=50, noise=0.15, seed=0)
     assert grid_energy(np.abs(maps).sum(-1)).mean() <= 0.03
+
+
+def test_architecture_pair_new_stem_equal_passes_and_the_rate_validation_chose():
+    import json
+
+    scratch = card.load_card(MODELS / "architecture_scratch.keras")
+    transfer = card.load_card(MODELS / "architecture_transfer.keras")
+    assert scratch["config"]["stem_kernel"] == transfer["config"]["stem_kernel"] == 4
+    assert scratch["epochs"] == transfer["epochs"] + transfer["frozen_epochs"]  # equal passes over the data
+    assert scratch["test_files"] == transfer["test_files"]
+    history = MODELS.parent / "docs" / "history" / "architecture_transfer_candidates.json"
+    candidates = json.loads(history.read_text())
+    assert candidates["plateau"][candidates["chosen"]] == max(candidates["plateau"].values())
+    chosen = candidates["runs"][candidates["chosen"]]
+    assert transfer["config"]["backbone_lr_scale"] == chosen["config"]["backbone_lr_scale"]
+    assert transfer["history"] == chosen["history"]  # the shipped model is the chosen run
