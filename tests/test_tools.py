@@ -38,3 +38,12 @@ def test_collect_candidates_chooses_the_steadier_plateau_not_the_peak(tmp_path, 
     # without a rule nothing is chosen, the cards are still collected
     tool.main(["--out", str(out), a, b])
     assert "chosen" not in json.loads(out.read_text()) and len(json.loads(out.read_text())["runs"]) == 2
+
+
+def test_readme_results_table_is_what_the_cards_print(capsys):
+    _tool("results").main()
+    table = capsys.readouterr().out.strip().splitlines()
+    readme = (REPO / "README.md").read_text()
+    assert len(table) > 10
+    stale = [row for row in table if row not in readme]
+    assert stale == [], "README's results table is stale: run python tools/results.py and paste it"
