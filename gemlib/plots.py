@@ -158,7 +158,7 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     if reference is not None:
         ax.axvline(reference, color="grey", ls="--", label="original images")
     ax.set(xlabel="test top-1 accuracy (95 % bootstrap interval)", xlim=(0, 1))
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 
@@ -364,6 +364,6 @@ def selection(table: pd.DataFrame) -> Figure:
         ax.scatter(r["val_accuracy"], r["test_accuracy"], s=160, facecolors="none", edgecolors="k",
                    marker=marker, label=f"{label}: test {r['test_accuracy']:.1%}", zorder=3)
     ax.set(xlabel="validation top-1", ylabel="test top-1", title="five candidates, two ways to choose")
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     fig.tight_layout()
     return fig
