@@ -7,6 +7,7 @@ download does not work here). Outside CI, a machine without it skips this test.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -83,9 +84,16 @@ def test_noise_slider_changes_the_vargrad_image(jupyterlab):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/lab/tree/05_vargrad.ipynb?token={token}")
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-            page.wait_for_timeout(3000)  # let the kernel connect
-            page.get_by_role("menuitem", name="Run", exact=True).click()
-            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]")).first
+            for _ in range(5):  # a Run All sent before the kernel is ready is lost: send it again
+                page.wait_for_timeout(3000)
+                page.get_by_role("menuitem", name="Run", exact=True).click()
+                page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+                try:
+                    started.wait_for(timeout=30_000)
+                    break
+                except Exception:
+                    continue
             image = page.locator("img.widget-image").first
             image.wait_for(state="visible", timeout=900_000)
             caption = page.locator(".widget-html-content", has_text="σ =").first
