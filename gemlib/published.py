@@ -7,68 +7,44 @@ same images, and the lesson draws them with :mod:`gemlib.plots`.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import Callable
-
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from scipy.stats import spearmanr
 from sklearn.metrics import confusion_matrix
 
-from gemlib.explain import grid_energy, noisy_gradients
+from gemlib.explain import gradients, grid_energy, noisy_gradients, vargrad
 from gemlib.sanity import map_similarity
 
-_SUM_FNS: "weakref.WeakKeyDictionary[keras.Model, Callable]" = weakref.WeakKeyDictionary()
+def logit_sum_model(model: keras.Model) -> keras.Model:
+    """``model`` with one output, the sum of all its logits: the published target, as a "class" 0.
+
+    Explaining class 0 of this model with :mod:`gemlib.explain` gives the published maps, with the
+    same noise, batching and tracing as every other map in the lesson.
+    """
+    inp = keras.Input(model.input_shape[1:])
+    return keras.Model(inp, keras.ops.sum(model(inp), axis=-1, keepdims=True))
 
 
 def logit_sum_gradients(model: keras.Model, batch: np.ndarray, batch_size: int = 50) -> np.ndarray:
-    """Input gradient of the *sum of all logits* (the published target), one per image.
+    """Input gradient of the *sum of all logits*, one per image.
 
     The sum does not depend on which class is asked about, so neither does the map.
     """
-    if model not in _SUM_FNS:
-
-        @tf.function(reduce_retracing=True)
-        def fn(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                total = tf.reduce_sum(model(x, training=False))
-            return tape.gradient(total, x)
-
-        _SUM_FNS[model] = fn
-    out = [_SUM_FNS[model](tf.convert_to_tensor(np.asarray(batch[s : s + batch_size], np.float32))).numpy()
-           for s in range(0, len(batch), batch_size)]
-    return np.concatenate(out, axis=0)
+    return gradients(logit_sum_model(model), batch, 0, batch_size)
 
 
 def logit_sum_vargrad(
     model: keras.Model, images: np.ndarray, n_samples: int = 50, noise: float = 0.15, seed: int | None = None
 ) -> np.ndarray:
-    """VarGrad of the sum of all logits: the variance over noisy copies of its input gradient.
-
-    Parameters
-    ----------
-    model : keras.Model
-        Outputs logits.
-    images : numpy.ndarray
-        (N, H, W, C) in the model's units.
-    n_samples, noise, seed
-        As in :func:`gemlib.explain.vargrad` (same noise draws for the same seed).
+    """VarGrad of the sum of all logits (:func:`gemlib.explain.vargrad` of :func:`logit_sum_model`).
 
     Returns
     -------
     numpy.ndarray
-        float32, shape of ``images``.
+        float32, shape of ``images``; the same noise draws as ``vargrad`` for the same seed.
     """
-    rng = np.random.default_rng(seed)
-    out = []
-    for x in np.asarray(images, np.float32):
-        sigma = noise * float(x.max() - x.min())
-        noisy = x[None] + rng.normal(0.0, 1.0, size=(n_samples, *x.shape)).astype(np.float32) * sigma
-        out.append(logit_sum_gradients(model, noisy).var(axis=0))
-    return np.stack(out).astype(np.float32)
+    return vargrad(logit_sum_model(model), images, 0, n_samples, noise, seed)
 
 
 def integrated_gradients_std(
