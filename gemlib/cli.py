@@ -36,7 +36,11 @@ def _train(args: argparse.Namespace) -> int:
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )
-    commit = git_commit()  # the code the run starts from
+    # the code the run started from: kept in the run folder, so a resumed run records the same
+    commit_file = Path(args.run_dir) / "git_commit.txt"
+    commit = commit_file.read_text().strip() if commit_file.is_file() else git_commit()
+    commit_file.parent.mkdir(parents=True, exist_ok=True)
+    commit_file.write_text(commit + "\n")
     t0 = time.perf_counter()
     data = load_dataset(
         args.dataset, args.image_size, val_fraction=args.val_fraction, seed=args.seed,

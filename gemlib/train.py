@@ -405,6 +405,15 @@ def _best_so_far(history_csv: Path) -> float | None:
     return float(hist["val_accuracy"].max()) if "val_accuracy" in hist and len(hist) else None
 
 
+def finished(run_dir: Path) -> bool:
+    """Whether the run in ``run_dir`` ended its training (not interrupted): epochs are logged and
+    ``backup/`` is gone (``keras.callbacks.BackupAndRestore`` removes it when training ends)."""
+    history_csv = run_dir / "history.csv"
+    if not history_csv.is_file() or history_csv.stat().st_size == 0:
+        return False
+    return len(pd.read_csv(history_csv)) > 0 and not (run_dir / "backup").exists()
+
+
 def train(
     config: TrainConfig,
     data: Dataset,
@@ -417,7 +426,9 @@ def train(
     ``run_dir`` receives ``backup/`` (state for resuming after an interruption),
     ``best.weights.h5`` (best validation accuracy so far), ``history.csv`` and
     ``config.json``; with ``config.ema_decay`` also the weight average's files
-    (:class:`WeightAverage`). Running again with the same ``run_dir`` resumes.
+    (:class:`WeightAverage`). Running again with the same ``run_dir`` resumes; a run that has
+    finished (epochs logged, and Keras has removed ``backup/`` at the end of training) is not
+    trained further: its chosen weights are loaded again.
 
     Parameters
     ----------
@@ -486,9 +497,14 @@ def train(
         # before the checkpoint, early stopping and the CSV log, which read the logs it extends
         average = WeightAverage(data.val, run_dir, config.ema_decay)
         callbacks.insert(2, average)
-    # shuffle=False: tf.data already shuffles every epoch (Keras would warn that it ignores True)
-    model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks, verbose=verbose,
-              shuffle=False)
+    if not finished(run_dir):
+        # shuffle=False: tf.data already shuffles every epoch (Keras would warn that it ignores True)
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, callbacks=callbacks,
+                  verbose=verbose, shuffle=False)
+    else:
+        model.optimizer.build(model.trainable_variables)  # the saved weights include its state
+        if verbose:
+            print(f"[gemlib] {run_dir} has finished training; loading its chosen weights", flush=True)
     history = pd.read_csv(history_csv)
     history = history.drop_duplicates("epoch", keep="last").reset_index(drop=True)
     weights = chosen_weights(history)
@@ -499,9 +515,16 @@ def train(
     return model, history, seconds
 
 
+#: Accuracies closer than this are a tie. Keras logs the raw weights' accuracy in float32 and
+#: :class:`WeightAverage` the average's in float64, so the same count of right photos differs in
+#: the eighth digit (211/281: 0.75088966 against 0.75088968); one photo more is at least 1/n.
+TIE_TOLERANCE = 1e-6
+
+
 def chosen_weights(history: pd.DataFrame) -> str:
     """``"ema"`` when the weight average's best validation accuracy beats the raw weights',
-    else ``"raw"`` (ties keep the raw weights)."""
-    if "val_accuracy_ema" in history and history["val_accuracy_ema"].max() > history["val_accuracy"].max():
+    else ``"raw"`` (ties, up to :data:`TIE_TOLERANCE`, keep the raw weights)."""
+    if ("val_accuracy_ema" in history
+            and history["val_accuracy_ema"].max() > history["val_accuracy"].max() + TIE_TOLERANCE):
         return "ema"
     return "raw"

@@ -104,6 +104,13 @@ def test_time_budget_stops_the_run_and_sets_the_learning_rate(tiny, tmp_path):
     # a generous budget runs to the cap, with the rate still near its peak
     model, history, _ = train(TrainConfig(epochs=2, budget_minutes=60, **base), data, tmp_path / "b", verbose=0)
     assert len(history) == 2 and float(model.optimizer.learning_rate.numpy()) > 0.99 * 2e-3
+    # run again, a finished run is not trained further, even with more epochs allowed
+    weights = model.get_weights()
+    again, history_again, seconds_again = train(TrainConfig(epochs=4, budget_minutes=60, **base), data,
+                                                 tmp_path / "b", verbose=0)
+    assert len(history_again) == 2 and len(pd.read_csv(tmp_path / "b" / "history.csv")) == 2
+    for w, v in zip(weights, again.get_weights()):
+        np.testing.assert_array_equal(w, v)
 
 
 def _cli_train(tiny: Path, run: Path, out: Path, crash: int | None) -> subprocess.CompletedProcess:
@@ -150,6 +157,8 @@ def test_killed_run_resumes_where_it_stopped(resumed):
     assert card["classes"] == ["Blue", "Green", "Red"] and card["image_size"] == 32
     assert 0 <= card["test_accuracy"] <= card["test_top5"] <= 1
     assert card["command"].startswith("python -m gemlib train")
+    # the commit the run started from, kept in the run folder across the resume
+    assert card["git_commit"] == (run / "git_commit.txt").read_text().strip()
     import h5py
     import zipfile
     from io import BytesIO
@@ -205,6 +214,11 @@ def test_validation_chooses_between_raw_and_averaged_weights():
     history.loc[1, "val_accuracy_ema"] = 0.71
     assert chosen_weights(history) == "ema"
     assert chosen_weights(history.drop(columns="val_accuracy_ema")) == "raw"
+    # the same 211 of 281 photos, logged in float32 (Keras) and float64 (the average): a tie
+    tie = pd.DataFrame({"val_accuracy": [float(np.float32(211 / 281))], "val_accuracy_ema": [211 / 281]})
+    assert tie["val_accuracy_ema"].max() > tie["val_accuracy"].max() and chosen_weights(tie) == "raw"
+    tie.loc[0, "val_accuracy_ema"] = 212 / 281  # one photo more
+    assert chosen_weights(tie) == "ema"
 
 
 def test_scaled_adamw_moves_the_backbone_by_a_fraction_of_the_head():
