@@ -55,6 +55,19 @@ def test_shipped_gemstones_model_fits_the_budget_and_kept_the_weights_validation
     assert shipped["config"]["stem_kernel"] == 4  # the stem that prints no grid
 
 
+def test_shipped_gemstones_model_won_round_4_by_its_rule():
+    # appendix, round 4: the 128 px run replaces the 96 px round-2 model only if its mean
+    # validation top-1 over the last ten epochs (raw or average, the higher) is higher
+    def steady(c: dict) -> float:
+        return float(pd.DataFrame(c["history"])[["val_accuracy", "val_accuracy_ema"]].tail(10).mean().max())
+
+    shipped = card.load_card(MODELS / "gemstones.keras")
+    round2 = card.load_card(MODELS.parent / "docs" / "history" / "gemstones_round2.keras")
+    assert shipped["image_size"] == 128 and round2["image_size"] == 96
+    assert shipped["val_files"] == round2["val_files"] and shipped["test_files"] == round2["test_files"]
+    assert steady(shipped) > steady(round2)
+
+
 @pytest.mark.slow
 def test_no_duplicate_group_straddles_the_gemstones_split(data_dir):
     from gemlib.data import duplicate_groups
