@@ -25,9 +25,10 @@ data: setup
 	$(PY) -m gemlib download gemstones
 	$(PY) -m gemlib download architecture
 
+# each notebook in its own kernel, top to bottom; two at a time (they share no files)
 notebooks: setup
-	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=3600 0*.ipynb
+	cd notebooks && ls 0*.ipynb | xargs -n 1 -P 2 ../$(VENV)/bin/jupyter nbconvert --to notebook \
+		--execute --inplace --ExecutePreprocessor.timeout=3600
 	$(PY) tools/notebook_hygiene.py notebooks/0*.ipynb
 
 test: setup

@@ -22,7 +22,7 @@ def _train(args: argparse.Namespace) -> int:
     from gemlib.augment import AugmentConfig
     from gemlib.data import load_dataset
     from gemlib.evaluate import predict_logits, topk_correct
-    from gemlib.train import TrainConfig, chosen_weights, git_commit, train
+    from gemlib.train import TrainConfig, chosen_weights, finished, git_commit, train
 
     config = TrainConfig(
         dataset=args.dataset, image_size=args.image_size, epochs=args.epochs,
@@ -53,12 +53,18 @@ def _train(args: argparse.Namespace) -> int:
         flush=True,
     )
     backbone, frozen_history, frozen_seconds = None, None, 0.0
-    if args.transfer_from:
+    out = Path(args.out)
+    earlier = out.with_suffix(".json")
+    if args.transfer_from and finished(Path(args.run_dir)) and earlier.is_file():
+        # a finished run is only rebuilt: its head-only epochs are not run again either
+        backbone, _ = _transfer_model(args, data, config, fit_head=False)
+        previous = json.loads(earlier.read_text())
+        frozen_history, frozen_seconds = previous["frozen_history"], previous["frozen_seconds"]
+    elif args.transfer_from:
         t_frozen = time.perf_counter()
         backbone, frozen_history = _transfer_model(args, data, config)
         frozen_seconds = time.perf_counter() - t_frozen
     model, history, seconds = train(config, data, args.run_dir, model=backbone, verbose=2 if args.quiet else "auto")
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     _save_without_optimizer(model, out)
     logits = predict_logits(model, data.test.images)
@@ -109,8 +115,9 @@ def _save_without_optimizer(model, path: Path) -> None:
     clean.save(path)
 
 
-def _transfer_model(args, data, config):
-    """Gemstones backbone, new head; train the head frozen first (inside this call)."""
+def _transfer_model(args, data, config, fit_head: bool = True):
+    """Gemstones backbone, new head; train the head frozen first (inside this call) unless
+    ``fit_head`` is false (a finished run being rebuilt: its own weights are loaded later)."""
     import keras
 
     from gemlib.card import load_model
@@ -123,6 +130,8 @@ def _transfer_model(args, data, config):
         rebuilt.set_weights(base.get_weights())
         base = rebuilt
     model = replace_head(base, len(data.classes))
+    if not fit_head:
+        return model, None
     for layer in model.layers:
         layer.trainable = layer.name.startswith("new_")
     model.compile(

@@ -106,8 +106,8 @@ def test_time_budget_stops_the_run_and_sets_the_learning_rate(tiny, tmp_path):
     assert len(history) == 2 and float(model.optimizer.learning_rate.numpy()) > 0.99 * 2e-3
     # run again, a finished run is not trained further, even with more epochs allowed
     weights = model.get_weights()
-    again, history_again, seconds_again = train(TrainConfig(epochs=4, budget_minutes=60, **base), data,
-                                                 tmp_path / "b", verbose=0)
+    again, history_again, _ = train(TrainConfig(epochs=4, budget_minutes=60, **base), data,
+                                     tmp_path / "b", verbose=0)
     assert len(history_again) == 2 and len(pd.read_csv(tmp_path / "b" / "history.csv")) == 2
     for w, v in zip(weights, again.get_weights()):
         np.testing.assert_array_equal(w, v)
@@ -183,6 +183,14 @@ def test_transfer_to_an_unsplit_dataset_at_another_size(resumed, tmp_path):
     assert len(card["frozen_history"]["loss"]) == 1 and card["frozen_seconds"] > 0
     assert len(card["test_files"]) == card["n_test"] and all(not f.startswith("/") for f in card["test_files"])
     assert card["config"]["augment"]["flip"] == "horizontal" and card["config"]["backbone_lr_scale"] == 0.1
+    # the same command on the finished run rebuilds model and card without training anything
+    again = subprocess.run(cmd, cwd=REPO, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), capture_output=True,
+                           text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "has finished training" in again.stdout and "Epoch" not in again.stdout
+    rebuilt = json.loads((tmp_path / "arch.json").read_text())
+    for key in ("history", "frozen_history", "frozen_seconds", "train_seconds", "git_commit", "weights"):
+        assert rebuilt[key] == card[key], key
 
 
 def test_weight_average_follows_the_exponential_formula_and_restores_the_raw_weights(tmp_path):
