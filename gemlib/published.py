@@ -16,6 +16,7 @@ from sklearn.metrics import confusion_matrix
 from gemlib.explain import gradients, grid_energy, noisy_gradients, vargrad
 from gemlib.sanity import map_similarity
 
+
 def logit_sum_model(model: keras.Model) -> keras.Model:
     """``model`` with one output, the sum of all its logits: the published target, as a "class" 0.
 
