@@ -47,6 +47,56 @@ def shuffle_patches(images: np.ndarray, grid: int = 4, seed: int = 0) -> np.ndar
     return out.reshape(n, grid, grid, th, tw, c).transpose(0, 1, 3, 2, 4, 5).reshape(n, h, w, c)
 
 
+def marginal_histograms(images: np.ndarray, bins: int = 16) -> np.ndarray:
+    """Histograms of R, G, B and of H, S, V seen apart, ``bins`` each, each normalised to sum 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 6 * bins) float32.
+    """
+    feats = []
+    for img in np.asarray(images, np.uint8):
+        hsv = rgb2hsv(img)
+        parts = [np.histogram(img[..., k], bins=bins, range=(0, 256))[0] for k in range(3)]
+        parts += [np.histogram(hsv[..., k], bins=bins, range=(0, 1))[0] for k in range(3)]
+        feats.append(np.concatenate([p / max(1, p.sum()) for p in parts]))
+    return np.asarray(feats, np.float32).reshape(len(feats), 6 * bins)
+
+
+def texture_histograms(images: np.ndarray) -> np.ndarray:
+    """Uniform LBP codes (P = 8, R = 1) of each grey image, counted in their 10 bins, normalised.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 10) float32.
+    """
+    feats = []
+    for img in np.asarray(images, np.uint8):
+        codes = local_binary_pattern((rgb2gray(img) * 255).astype(np.uint8), P=8, R=1, method="uniform")
+        counts = np.histogram(codes, bins=10, range=(0, 10))[0]
+        feats.append(counts / max(1, counts.sum()))
+    return np.asarray(feats, np.float32).reshape(len(feats), 10)
+
+
+def joint_rgb_histograms(images: np.ndarray) -> np.ndarray:
+    """Each pixel in one of 8 x 8 x 8 = 512 colour cells (8 bins per channel counted together, so
+    "red and dark" differs from "red" and "dark" seen apart), normalised to sum 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, 512) float32.
+    """
+    feats = []
+    for img in np.asarray(images, np.uint8):
+        cell = (img[..., 0] // 32).astype(np.int32) * 64 + (img[..., 1] // 32) * 8 + img[..., 2] // 32
+        counts = np.bincount(cell.ravel(), minlength=512)
+        feats.append(counts / max(1, counts.sum()))
+    return np.asarray(feats, np.float32).reshape(len(feats), 512)
+
+
 def colour_features(images: np.ndarray, bins: int = 16, lbp: bool = True) -> np.ndarray:
     """Colour histograms (RGB and HSV, ``bins`` per channel) and an optional LBP texture histogram.
 
@@ -56,46 +106,45 @@ def colour_features(images: np.ndarray, bins: int = 16, lbp: bool = True) -> np.
     Returns
     -------
     numpy.ndarray
-        (N, 6 * bins [+ 10]) float32 features.
+        (N, 6 * bins [+ 10]) float32 features: :func:`marginal_histograms`, then
+        :func:`texture_histograms`.
     """
-    feats = []
-    for img in np.asarray(images, np.uint8):
-        hsv = rgb2hsv(img)
-        parts = [np.histogram(img[..., k], bins=bins, range=(0, 256))[0] for k in range(3)]
-        parts += [np.histogram(hsv[..., k], bins=bins, range=(0, 1))[0] for k in range(3)]
-        if lbp:
-            parts.append(_lbp_histogram(img))
-        f = np.concatenate([p / max(1, p.sum()) for p in parts])
-        feats.append(f)
-    return np.asarray(feats, np.float32)
-
-
-def _lbp_histogram(img: np.ndarray) -> np.ndarray:
-    """Uniform LBP (P = 8, R = 1) codes of the grey image, counted in their 10 bins."""
-    codes = local_binary_pattern((rgb2gray(img) * 255).astype(np.uint8), P=8, R=1, method="uniform")
-    return np.histogram(codes, bins=10, range=(0, 10))[0]
+    parts = [marginal_histograms(images, bins)] + ([texture_histograms(images)] if lbp else [])
+    return np.concatenate(parts, axis=1)
 
 
 def chow_features(images: np.ndarray, lbp: bool = True) -> np.ndarray:
     """Chow & Reyes-Aldasoro's (Minerals 2022) winning features: a *joint* RGB histogram.
 
-    Each pixel falls in one of 8 x 8 x 8 = 512 colour cells (8 bins per channel, counted
-    together, so "red and dark" differs from "red" and "dark" seen apart), normalised to sum 1;
-    with ``lbp`` a uniform LBP histogram (P = 8, R = 1, 10 bins, normalised) is appended.
+    Returns
+    -------
+    numpy.ndarray
+        (N, 512 [+ 10]) float32 features: :func:`joint_rgb_histograms`, then with ``lbp``
+        :func:`texture_histograms`.
+    """
+    parts = [joint_rgb_histograms(images)] + ([texture_histograms(images)] if lbp else [])
+    return np.concatenate(parts, axis=1)
+
+
+def forest_probabilities(
+    train_features: np.ndarray, train_labels: np.ndarray, test_features: np.ndarray,
+    seed: int = 0, n_estimators: int = 100,
+) -> np.ndarray:
+    """A random forest fitted on ``train_features``; class probabilities for ``test_features``.
 
     Returns
     -------
     numpy.ndarray
-        (N, 512 [+ 10]) float32 features.
+        (N_test, max label + 1) float32; a class absent from training gets probability 0.
     """
-    feats = []
-    for img in np.asarray(images, np.uint8):
-        cell = (img[..., 0] // 32).astype(np.int32) * 64 + (img[..., 1] // 32) * 8 + img[..., 2] // 32
-        parts = [np.bincount(cell.ravel(), minlength=512)]
-        if lbp:
-            parts.append(_lbp_histogram(img))
-        feats.append(np.concatenate([p / max(1, p.sum()) for p in parts]))
-    return np.asarray(feats, np.float32)
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=-1)
+    forest.fit(train_features, train_labels)
+    proba = forest.predict_proba(test_features)
+    full = np.zeros((len(test_features), int(max(train_labels.max(), 0)) + 1), np.float32)
+    full[:, forest.classes_] = proba
+    return full
 
 
 def histogram_baseline(
@@ -124,15 +173,9 @@ def histogram_baseline(
         ``(images, lbp=) -> (N, F)``; default :func:`colour_features` (marginal histograms),
         :func:`chow_features` for the joint RGB histogram.
     """
-    from sklearn.ensemble import RandomForestClassifier
-
     features = features or colour_features
-    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=-1)
-    forest.fit(features(train_images, lbp=lbp), train_labels)
-    proba = forest.predict_proba(features(test_images, lbp=lbp))
-    full = np.zeros((len(test_images), int(max(train_labels.max(), 0)) + 1), np.float32)
-    full[:, forest.classes_] = proba
-    return full
+    return forest_probabilities(features(train_images, lbp=lbp), train_labels,
+                                features(test_images, lbp=lbp), seed=seed, n_estimators=n_estimators)
 
 
 def blend_weight(
@@ -183,27 +226,36 @@ def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
     from gemlib.evaluate import bootstrap_ci, mcnemar, predict_logits, softmax, topk_correct
 
     x, y = data.test.images, data.test.labels
+    # each histogram once per split (the LBP and HSV passes are the slow part), then four forests
+    val_test = np.concatenate([data.val.images, x])
+    texture = {"train": texture_histograms(data.train.images), "val_test": texture_histograms(val_test)}
+    joint = {"train": joint_rgb_histograms(data.train.images), "val_test": joint_rgb_histograms(val_test)}
+    marginal = {"train": marginal_histograms(data.train.images), "test": marginal_histograms(x)}
+    n_val, labels = len(data.val), data.train.labels
+
+    def forest(train_features, test_features):
+        return forest_probabilities(train_features, labels, test_features, seed=seed)
+
     runs = {
         ("original", "original_top1"): lambda: predict_logits(model, x),
         ("greyscale", "greyscale_top1"): lambda: predict_logits(model, to_greyscale(x)),
         ("hue rotated 90°", "hue_rotated_top1"): lambda: predict_logits(model, rotate_hue(x, 90)),
         ("hue rotated 180°", "hue_rotated_180_top1"): lambda: predict_logits(model, rotate_hue(x, 180)),
         ("patches shuffled 4×4", "patch_shuffled_top1"): lambda: predict_logits(model, shuffle_patches(x, 4, seed)),
-        ("colour histogram + LBP forest", "colour_histogram_top1"): lambda: histogram_baseline(
-            data.train.images, data.train.labels, x, lbp=True, seed=seed),
-        ("colour histogram forest (no LBP)", "colour_only_histogram_top1"): lambda: histogram_baseline(
-            data.train.images, data.train.labels, x, lbp=False, seed=seed),
-        ("joint RGB histogram + LBP forest (Chow)", "chow_rgb_lbp_top1"): lambda: chow[len(data.val):],
-        ("joint RGB histogram forest (Chow)", "chow_rgb_top1"): lambda: histogram_baseline(
-            data.train.images, data.train.labels, x, lbp=False, seed=seed, features=chow_features),
+        ("colour histogram + LBP forest", "colour_histogram_top1"): lambda: forest(
+            np.hstack([marginal["train"], texture["train"]]), np.hstack([marginal["test"], texture["val_test"][n_val:]])),
+        ("colour histogram forest (no LBP)", "colour_only_histogram_top1"): lambda: forest(
+            marginal["train"], marginal["test"]),
+        ("joint RGB histogram + LBP forest (Chow)", "chow_rgb_lbp_top1"): lambda: chow[n_val:],
+        ("joint RGB histogram forest (Chow)", "chow_rgb_top1"): lambda: forest(
+            joint["train"], joint["val_test"][n_val:]),
         ("CNN + Chow forest, averaged", "cnn_plus_chow_top1"): lambda: blended,
     }
     # Chow's forest scores validation and test at once; validation chooses the blend's weight
-    chow = histogram_baseline(data.train.images, data.train.labels, np.concatenate([data.val.images, x]),
-                              lbp=True, seed=seed, features=chow_features)
+    chow = forest(np.hstack([joint["train"], texture["train"]]), np.hstack([joint["val_test"], texture["val_test"]]))
     cnn_val = softmax(predict_logits(model, data.val.images))
-    weight, _ = blend_weight(cnn_val, chow[: len(data.val)], data.val.labels)
-    blended = weight * softmax(predict_logits(model, x)) + (1 - weight) * chow[len(data.val):]
+    weight, _ = blend_weight(cnn_val, chow[:n_val], data.val.labels)
+    blended = weight * softmax(predict_logits(model, x)) + (1 - weight) * chow[n_val:]
     rows, cnn_right = [], None
     for (name, key), run in runs.items():
         scores = run()

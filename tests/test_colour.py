@@ -46,6 +46,38 @@ def test_colour_features_are_normalised_histograms():
     np.testing.assert_allclose(f.reshape(-1)[:24].reshape(6, 4).sum(1), 1.0)
 
 
+def test_texture_histogram_of_a_flat_and_a_striped_image():
+    flat = np.full((1, 6, 6, 3), 90, np.uint8)
+    # inside, every neighbour equals the centre: all 8 bits set, code 8 (16 of 36 pixels); outside
+    # the image counts as darker, so an edge pixel sets 5 bits (16 pixels) and a corner 3 (4 pixels)
+    expected = np.zeros(10)
+    expected[[8, 5, 3]] = [16 / 36, 16 / 36, 4 / 36]
+    np.testing.assert_allclose(colour.texture_histograms(flat), [expected], rtol=1e-6)
+    stripes = np.zeros((1, 6, 6, 3), np.uint8)
+    stripes[:, :, ::2] = 200  # bright columns 0, 2, 4
+    h = colour.texture_histograms(stripes)[0]
+    # a bright pixel inside sees only the pixels above and below as not darker: two separate bits,
+    # a non-uniform pattern (bin 9), at least the 8 inside the image; a dark one inside sees none darker
+    assert h.sum() == pytest.approx(1.0) and h[9] >= 8 / 36 and h[8] >= 8 / 36
+
+
+def test_features_are_their_blocks_side_by_side():
+    images = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3)).astype(np.uint8)
+    np.testing.assert_array_equal(
+        colour.colour_features(images),
+        np.hstack([colour.marginal_histograms(images), colour.texture_histograms(images)]))
+    np.testing.assert_array_equal(
+        colour.chow_features(images),
+        np.hstack([colour.joint_rgb_histograms(images), colour.texture_histograms(images)]))
+
+
+def test_forest_probabilities_leave_classes_absent_from_training_at_zero():
+    x = np.array([[0.0], [0.1], [1.0], [1.1]])
+    proba = colour.forest_probabilities(x, np.array([0, 0, 2, 2]), np.array([[0.05], [1.05]]), n_estimators=10)
+    assert proba.shape == (2, 3) and (proba[:, 1] == 0).all()
+    assert proba.argmax(1).tolist() == [0, 2]
+
+
 def test_histogram_forest_separates_colours():
     rng = np.random.default_rng(0)
     base = np.array([[220, 30, 30], [30, 200, 40], [30, 40, 220]])
