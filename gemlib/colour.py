@@ -316,8 +316,15 @@ def class_colour_stats(images: np.ndarray, labels: np.ndarray, classes: list[str
     return pd.DataFrame(rows)
 
 
-def class_palettes(images: np.ndarray, labels: np.ndarray, classes: list[str], k: int = 6, seed: int = 0) -> dict[str, np.ndarray]:
+def class_palettes(
+    images: np.ndarray, labels: np.ndarray, classes: list[str], k: int = 6, seed: int = 0,
+    threads: int | None = 1,
+) -> dict[str, np.ndarray]:
     """Dominant colours of each class: k-means (scikit-learn) on its pixels, most frequent first.
+
+    ``threads`` caps k-means' threads (None: the libraries' default, one per core). One is the
+    default: 4,000 pixels are too few to share out, and when something else keeps the cores busy,
+    k-means' threads spend their time waiting for each other (``benchmarks/palettes_under_load.py``).
 
     Returns
     -------
@@ -325,15 +332,17 @@ def class_palettes(images: np.ndarray, labels: np.ndarray, classes: list[str], k
         ``label -> (k, 3) uint8``.
     """
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     rng = np.random.default_rng(seed)
     out = {}
-    for c, name in enumerate(classes):
-        px = np.asarray(images[labels == c], np.float32).reshape(-1, 3)
-        if len(px) == 0:
-            continue
-        px = px[rng.choice(len(px), size=min(len(px), 4000), replace=False)]
-        km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(px)
-        order = np.argsort(-np.bincount(km.labels_, minlength=k))
-        out[name] = np.clip(km.cluster_centers_[order] + 0.5, 0, 255).astype(np.uint8)
+    with threadpool_limits(limits=threads):
+        for c, name in enumerate(classes):
+            px = np.asarray(images[labels == c], np.float32).reshape(-1, 3)
+            if len(px) == 0:
+                continue
+            px = px[rng.choice(len(px), size=min(len(px), 4000), replace=False)]
+            km = KMeans(n_clusters=k, n_init=2, random_state=seed).fit(px)
+            order = np.argsort(-np.bincount(km.labels_, minlength=k))
+            out[name] = np.clip(km.cluster_centers_[order] + 0.5, 0, 255).astype(np.uint8)
     return out
