@@ -1,13 +1,14 @@
 """Peak memory and wall time of every notebook's kernel, as a reader's Binder session runs it.
 
-Usage: python benchmarks/notebook_memory.py [notebooks/0*.ipynb ...] [--interval 0.1]
+Usage: python benchmarks/notebook_memory.py [notebooks/0*.ipynb ...] [--interval 0.1] [--cells]
 
 Each notebook is executed top to bottom in a fresh kernel (a copy; the committed file is not
 touched) while a thread samples the kernel process's resident memory (RSS). The baseline is the
 same kind of kernel after the lesson's imports only (``from gemlib import ...``, which loads
 TensorFlow): what any notebook costs before it does anything. Prints, per notebook, the peak
 RSS, its ratio to the baseline, and whether it fits Binder's budget for the kernel (1.5 GiB of
-the ~2 GB a mybinder.org session gets, the Jupyter server included).
+the ~2 GB a mybinder.org session gets, the Jupyter server included). With ``--cells``, also the
+peak while each code cell ran, to find the cell that sets a notebook's peak.
 """
 
 from __future__ import annotations
@@ -59,12 +60,24 @@ class PeakRSS:
         self._thread.join()
 
 
-def run(nb: nbformat.NotebookNode, cwd: Path, interval: float) -> tuple[int, float]:
-    """Execute a notebook; return its kernel's peak RSS (bytes) and the wall time (s)."""
+def run(nb: nbformat.NotebookNode, cwd: Path, interval: float, cells: bool = False) -> tuple[int, float]:
+    """Execute a notebook; return its kernel's peak RSS (bytes) and the wall time (s).
+
+    With ``cells``, print the peak while each code cell ran."""
     client = NotebookClient(nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     with PeakRSS(interval) as meter:
-        client.execute()
+        if not cells:
+            client.execute()
+        else:
+            with client.setup_kernel():
+                for index, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code":
+                        continue
+                    with PeakRSS(interval) as cell_meter:
+                        client.execute_cell(cell, index)
+                    first_line = (cell.source.splitlines() or [""])[0][:60]
+                    print(f"  cell {index:3d} {cell_meter.peak / 2.0**30:5.2f} G  {first_line}", flush=True)
     return meter.peak, time.perf_counter() - start
 
 
@@ -72,6 +85,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("notebooks", nargs="*", type=Path)
     p.add_argument("--interval", type=float, default=0.1, help="seconds between memory samples")
+    p.add_argument("--cells", action="store_true", help="also print each code cell's peak")
     a = p.parse_args()
     paths = a.notebooks or sorted((REPO / "notebooks").glob("0*.ipynb"))
     gib = 2.0**30
@@ -82,7 +96,7 @@ def main() -> None:
     print(f"{'baseline (imports only)':32s} {base / gib:7.2f} G {1.0:6.2f} {base_s:6.0f} s")
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        peak, seconds = run(nb, path.parent, a.interval)
+        peak, seconds = run(nb, path.parent, a.interval, a.cells)
         fits = "yes" if peak <= BUDGET_GIB * gib else "NO"
         print(f"{path.name:32s} {peak / gib:7.2f} G {peak / base:6.2f} {seconds:6.0f} s  {fits}", flush=True)
 

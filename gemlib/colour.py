@@ -139,7 +139,9 @@ def forest_probabilities(
     """
     from sklearn.ensemble import RandomForestClassifier
 
-    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=-1)
+    # one job: with two, each thread kept its own memory and notebook 04 peaked at up to 1.6 GiB,
+    # over Binder's budget (benchmarks/README.md); the trees do not depend on the number of jobs
+    forest = RandomForestClassifier(n_estimators=n_estimators, random_state=seed, n_jobs=1)
     forest.fit(train_features, train_labels)
     proba = forest.predict_proba(test_features)
     full = np.zeros((len(test_features), int(max(train_labels.max(), 0)) + 1), np.float32)
