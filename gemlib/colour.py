@@ -72,12 +72,11 @@ def texture_histograms(images: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (N, 10) float32.
     """
-    feats = []
-    for img in np.asarray(images, np.uint8):
+    def counts(img: np.ndarray) -> np.ndarray:
         codes = local_binary_pattern((rgb2gray(img) * 255).astype(np.uint8), P=8, R=1, method="uniform")
-        counts = np.histogram(codes, bins=10, range=(0, 10))[0]
-        feats.append(counts / max(1, counts.sum()))
-    return np.asarray(feats, np.float32).reshape(len(feats), 10)
+        return np.histogram(codes, bins=10, range=(0, 10))[0]
+
+    return _normalised_counts(images, counts, 10)
 
 
 def joint_rgb_histograms(images: np.ndarray) -> np.ndarray:
@@ -89,12 +88,17 @@ def joint_rgb_histograms(images: np.ndarray) -> np.ndarray:
     numpy.ndarray
         (N, 512) float32.
     """
-    feats = []
-    for img in np.asarray(images, np.uint8):
+    def counts(img: np.ndarray) -> np.ndarray:
         cell = (img[..., 0] // 32).astype(np.int32) * 64 + (img[..., 1] // 32) * 8 + img[..., 2] // 32
-        counts = np.bincount(cell.ravel(), minlength=512)
-        feats.append(counts / max(1, counts.sum()))
-    return np.asarray(feats, np.float32).reshape(len(feats), 512)
+        return np.bincount(cell.ravel(), minlength=512)
+
+    return _normalised_counts(images, counts, 512)
+
+
+def _normalised_counts(images: np.ndarray, counts, width: int) -> np.ndarray:
+    """``counts(image)`` for each ``uint8`` image, each row divided by its sum: (N, width) float32."""
+    rows = [c / max(1, c.sum()) for c in map(counts, np.asarray(images, np.uint8))]
+    return np.asarray(rows, np.float32).reshape(len(rows), width)
 
 
 def colour_features(images: np.ndarray, bins: int = 16, lbp: bool = True) -> np.ndarray:
