@@ -32,7 +32,7 @@ def _train(args: argparse.Namespace) -> int:
         dropout=args.dropout, stem_kernel=args.stem_kernel, ema_decay=args.ema_decay,
         backbone_lr_scale=args.backbone_lr_scale,
         patience=args.patience, val_fraction=args.val_fraction,
-        seed=args.seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
+        seed=args.seed, split_seed=args.split_seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )
@@ -43,7 +43,7 @@ def _train(args: argparse.Namespace) -> int:
     commit_file.write_text(commit + "\n")
     t0 = time.perf_counter()
     data = load_dataset(
-        args.dataset, args.image_size, val_fraction=args.val_fraction, seed=args.seed,
+        args.dataset, args.image_size, val_fraction=args.val_fraction, seed=args.split_seed,
         root=args.data_root,
     )
     print(
@@ -272,7 +272,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also keep an average of the weights; validation picks it or the raw ones "
                         "(0: off)")
     t.add_argument("--val-fraction", type=float, default=0.1)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0,
+                   help="training seed: initial weights, augmentation, batch order (not the split)")
+    t.add_argument("--split-seed", type=int, default=0,
+                   help="seed of the train/validation(/test) split; keep it to compare training seeds "
+                        "on the same photos")
     t.add_argument("--max-batches", type=int, default=None, help="cap batches per epoch (smoke runs)")
     t.add_argument("--transfer-from", default=None, help="start from this model's backbone")
     t.add_argument("--frozen-epochs", type=int, default=3)

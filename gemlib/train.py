@@ -50,6 +50,7 @@ class TrainConfig:
     patience: int = 30
     val_fraction: float = 0.1
     seed: int = 0
+    split_seed: int = 0
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     max_batches: int | None = None
     budget_minutes: float | None = None

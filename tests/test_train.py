@@ -246,3 +246,34 @@ def test_scaled_adamw_moves_the_backbone_by_a_fraction_of_the_head():
     for b, v in zip(before, model.trainable_variables):
         rate = 0.01 if v.path.startswith("new_") else 0.001
         np.testing.assert_allclose(b - v.numpy(), rate, atol=1e-6)  # float32 weights near 1
+
+
+def test_training_seed_leaves_the_split_and_split_seed_moves_it(tmp_path, capsys):
+    from conftest import make_dataset
+
+    from gemlib.cli import main
+
+    styles = make_dataset(tmp_path / "styles", n_train=8, n_test=2, split=False)
+
+    def run(name: str, *extra: str) -> tuple[dict, list]:
+        out = tmp_path / f"{name}.keras"
+        args = ["train", "--dataset", "architecture", "--data-root", str(styles), "--image-size", "32",
+                "--epochs", "1", "--batch-size", "8", "--widths", "4", "4", "8", "8", "--head-units", "8",
+                "--ema-decay", "0", "--run-dir", str(tmp_path / name), "--out", str(out), "--quiet", *extra]
+        assert main(args) == 0
+        import keras
+
+        return json.loads(out.with_suffix(".json").read_text()), keras.models.load_model(out).get_weights()
+
+    base, w0 = run("a")
+    seed1, w1 = run("b", "--seed", "1")
+    moved, _ = run("c", "--split-seed", "1")
+    capsys.readouterr()
+    files = [f"{s}_files" for s in ("train", "val", "test")]
+    # a training seed changes the weights, not the photos
+    assert [seed1[f] for f in files] == [base[f] for f in files]
+    assert seed1["config"]["seed"] == 1 and seed1["config"]["split_seed"] == 0
+    assert any(not np.array_equal(a, b) for a, b in zip(w0, w1))
+    # the split seed draws another split of the same photos
+    assert sorted(sum((moved[f] for f in files), [])) == sorted(sum((base[f] for f in files), []))
+    assert moved["test_files"] != base["test_files"]
