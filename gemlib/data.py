@@ -85,6 +85,26 @@ def dataset_roots(name: str) -> list[Path]:
     return ([Path(env).expanduser() / name] if env else []) + [PROJECT_ROOT / "data" / name]
 
 
+def find_dataset(name: str, also: tuple[Path, ...] = ()) -> Path | None:
+    """The first of :func:`dataset_roots` (then ``also``) that holds the dataset, else None.
+
+    Parameters
+    ----------
+    name : str
+        ``"gemstones"`` or ``"architecture"``.
+    also : tuple of Path
+        Further dataset roots to try last (the tests add the shared copy beside the clone).
+
+    Returns
+    -------
+    pathlib.Path or None
+    """
+    for root in [*dataset_roots(name), *also]:
+        if _looks_like(name, root):
+            return root
+    return None
+
+
 def dataset_root(name: str) -> Path:
     """Find a dataset on disk (see :func:`dataset_roots`); downloading is :mod:`gemlib.download`'s.
 
@@ -103,10 +123,10 @@ def dataset_root(name: str) -> Path:
     DataError
         When no copy is found, naming the places looked in and the command that fetches it.
     """
+    found = find_dataset(name)
+    if found is not None:
+        return found
     candidates = dataset_roots(name)
-    for root in candidates:
-        if _looks_like(name, root):
-            return root
     env = os.environ.get(DATA_ENV)
     if env and os.environ.get("CI"):
         raise DataError(

@@ -15,14 +15,21 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def real_data_dir() -> Path | None:
-    """Folder holding gemstones/ and architecture/: $GEMLIB_DATA_DIR, else ../shared/data."""
-    env = os.environ.get("GEMLIB_DATA_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(REPO.parent / "shared" / "data")
-    for c in candidates:
-        if (c / "gemstones" / "train").is_dir():
-            return c
-    return None
+    """Folder holding gemstones/ and architecture/, found as the library finds them.
+
+    ``$GEMLIB_DATA_DIR``, then ``data/`` (where ``make all`` puts them), by
+    :func:`gemlib.data.find_dataset`; last the shared copy beside the clone (``../shared/data``).
+    """
+    from gemlib.data import find_dataset
+
+    shared = REPO.parent / "shared" / "data"
+    roots = [find_dataset(name, also=(shared / name,)) for name in ("gemstones", "architecture")]
+    if None in roots:
+        return None
+    if roots[0].parent != roots[1].parent:
+        pytest.fail(f"the datasets lie in two folders ({roots[0]}, {roots[1]}): keep both in one, "
+                    "or set GEMLIB_DATA_DIR to a folder holding gemstones/ and architecture/")
+    return roots[0].parent
 
 
 @pytest.fixture(scope="session")

@@ -196,6 +196,31 @@ def test_dataset_root_prefers_environment_and_fails_loudly_under_ci(tmp_path, mo
         data.dataset_root("rocks")
 
 
+def test_tests_find_the_data_where_make_all_puts_it(tmp_path, monkeypatch):
+    from conftest import real_data_dir
+
+    project = tmp_path / "project"
+    for name, split in (("gemstones", True), ("architecture", False)):
+        make_dataset(project / "data" / name, n_train=1, n_test=1, split=split)
+    monkeypatch.delenv("GEMLIB_DATA_DIR", raising=False)
+    monkeypatch.setattr(data, "PROJECT_ROOT", project)
+    # no variable: data/ (the shared copy beside the clone comes only after it)
+    assert data.find_dataset("gemstones") == project / "data" / "gemstones"
+    assert real_data_dir() == project / "data"
+    # the variable comes first
+    elsewhere = tmp_path / "elsewhere"
+    make_dataset(elsewhere / "gemstones", n_train=1, n_test=1)
+    make_dataset(elsewhere / "architecture", n_train=1, n_test=1, split=False)
+    monkeypatch.setenv("GEMLIB_DATA_DIR", str(elsewhere))
+    assert real_data_dir() == elsewhere
+    # a folder without train/ and test/ is not the gemstones; then `also` is tried
+    assert data.find_dataset("gemstones", also=(tmp_path / "nowhere",)) == elsewhere / "gemstones"
+    monkeypatch.setenv("GEMLIB_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setattr(data, "PROJECT_ROOT", tmp_path / "empty")
+    assert data.find_dataset("gemstones") is None
+    assert data.find_dataset("gemstones", also=(elsewhere / "gemstones",)) == elsewhere / "gemstones"
+
+
 # ------------------------------------------------------------------ the real data
 
 @pytest.mark.slow
