@@ -180,6 +180,43 @@ def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str],
     return table.sort_values(["count", "true", "predicted"], ascending=[False, True, True]).head(top).reset_index(drop=True)
 
 
+def confused_block(labels: np.ndarray, predicted: np.ndarray, n_classes: int, size: int = 15) -> list[int]:
+    """The classes of the most frequent mistakes, each pair next to each other: a readable block.
+
+    Walks the (true, predicted) mistakes from the most to the least frequent (ties by class
+    index) and adds both classes of each until ``size`` classes are in.
+
+    Returns
+    -------
+    list of int
+        Class indices, at most ``size``.
+    """
+    cm = confusion_matrix(labels, predicted, labels=np.arange(n_classes))
+    np.fill_diagonal(cm, 0)
+    order = sorted(zip(*np.nonzero(cm)), key=lambda ij: (-cm[ij], ij[0], ij[1]))
+    block: list[int] = []
+    for i, j in order:
+        for k in (int(i), int(j)):
+            if k not in block and len(block) < size:
+                block.append(k)
+        if len(block) >= size:
+            break
+    return block
+
+
+def right_and_wrong(labels: np.ndarray, predicted: np.ndarray, n_right: int, n_wrong: int,
+                    seed: int = 0) -> np.ndarray:
+    """Indices of ``n_right`` correctly and ``n_wrong`` wrongly predicted images, drawn at random.
+
+    For example figures that show a model's mistakes beside its successes (right ones first).
+    """
+    rng = np.random.default_rng(seed)
+    right = np.flatnonzero(labels == predicted)
+    wrong = np.flatnonzero(labels != predicted)
+    return np.concatenate([rng.choice(right, n_right, replace=False),
+                           rng.choice(wrong, n_wrong, replace=False)])
+
+
 def calibration(probabilities: np.ndarray, labels: np.ndarray, n_bins: int = 10) -> tuple[float, pd.DataFrame]:
     """Expected calibration error and the reliability table.
 

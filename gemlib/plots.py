@@ -10,6 +10,10 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
+#: One colour per saliency method, the same in every figure.
+METHOD_COLOURS = {"gradient": "tab:blue", "smoothgrad": "tab:orange", "vargrad": "tab:green",
+                  "random": "tab:grey"}
+
 
 def class_distribution(table: pd.DataFrame, top: int | None = None) -> Figure:
     """Images per class and split (bar chart) from :func:`gemlib.data.scan`'s table."""
@@ -121,6 +125,15 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], title: str = "confusio
     return fig
 
 
+def learning_rate(schedule: pd.DataFrame) -> Figure:
+    """The learning rate per epoch, from :func:`gemlib.train.clock_schedule`."""
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(schedule["epoch"], schedule["learning_rate"], "o-", ms=2)
+    ax.set(xlabel="epoch", ylabel="learning rate", title="warm-up, then cosine decay over the clock")
+    fig.tight_layout()
+    return fig
+
+
 def reliability(table: pd.DataFrame, ece: float) -> Figure:
     """Reliability diagram from :func:`gemlib.evaluate.calibration`."""
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -158,7 +171,7 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     if reference is not None:
         ax.axvline(reference, color="grey", ls="--", label="original images")
     ax.set(xlabel="test top-1 accuracy (95 % bootstrap interval)", xlim=(0, 1))
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
     return fig
 
@@ -230,7 +243,7 @@ def sanity_curves(table: pd.DataFrame) -> Figure:
     fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
     for ax, metric in zip(axes, ["spearman_abs", "spearman_signed", "ssim"]):
         for m, g in mean.groupby("method"):
-            ax.plot(g["step"], g[metric], "o-", label=m)
+            ax.plot(g["step"], g[metric], "o-", label=m, color=METHOD_COLOURS.get(m))
         ax.set_xticks(range(len(labels)), labels, rotation=70, fontsize=7)
         ax.axhline(0, color="k", lw=0.5)
         ax.set(title=metric.replace("_", " "), xlabel="randomised down to")
@@ -245,11 +258,18 @@ def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame) -> Figure:
     mean_area = areas.groupby("method")[["deletion_auc", "insertion_auc"]].mean()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     for m, g in curves.groupby("method", sort=False):
-        axes[0].plot(g["fraction"], g["deletion"], label=f"{m} (area {mean_area.loc[m, 'deletion_auc']:.3f})")
-        axes[1].plot(g["fraction"], g["insertion"], label=f"{m} (area {mean_area.loc[m, 'insertion_auc']:.3f})")
-    axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed", ylabel="target probability")
-    axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed")
+        colour = METHOD_COLOURS.get(m)
+        axes[0].plot(g["fraction"], g["deletion"], color=colour,
+                     label=f"{m} (area {mean_area.loc[m, 'deletion_auc']:.3f})")
+        axes[1].plot(g["fraction"], g["insertion"], color=colour,
+                     label=f"{m} (area {mean_area.loc[m, 'insertion_auc']:.3f})")
+    axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed (log scale)",
+                ylabel="target probability")
+    axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed (log scale)")
     for ax in axes:
+        # most happens in the first few percent: a log axis (linear below 0.25 %) spreads it out
+        ax.set_xscale("symlog", linthresh=0.0025)
+        ax.set_xlim(0, 1)
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -321,6 +341,43 @@ def parameter_grid(
     return fig
 
 
+def saliency_summary(report: dict) -> Figure:
+    """The saliency checks at scale (a card's ``saliency`` entry) as points with 95 % intervals.
+
+    Left: rank correlation of each method's map with the map of a fully randomised network,
+    beside the noise floor (two noise draws of the same method). Right: insertion and deletion
+    areas minus a random map's (above 0 on insertion and below 0 on deletion is better).
+    """
+    methods = ["gradient", "smoothgrad", "vargrad"]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    y = np.arange(len(methods))
+    for offset, key, label, marker in ((-0.12, "fully_randomised", "vs a fully random network", "o"),
+                                       (0.12, "noise_floor", "noise floor (another noise draw)", "s")):
+        stats = [report["randomisation"][m][key] for m in methods]
+        mean = np.array([st["mean"] for st in stats])
+        err = np.abs(np.array([st["ci95"] for st in stats]).T - mean)
+        axes[0].errorbar(mean, y + offset, xerr=err, fmt=marker, capsize=3, label=label,
+                         color="k" if key == "noise_floor" else None)
+    for ax in axes:
+        ax.set_yticks(y, methods)
+        ax.invert_yaxis()
+    axes[0].set(xlim=(0, 1.05), xlabel="rank correlation with the trained model's map",
+                title=f"randomisation ({report['n_images']} photos)")
+    for offset, key, label in ((-0.12, "insertion_minus_random", "insertion"),
+                               (0.12, "deletion_minus_random", "deletion (to black)")):
+        stats = [report["faithfulness"][m][key] for m in methods]
+        mean = np.array([st["mean"] for st in stats])
+        err = np.abs(np.array([st["ci95"] for st in stats]).T - mean)
+        axes[1].errorbar(mean, y + offset, xerr=err, fmt="o", capsize=3, label=label)
+    axes[1].axvline(0, color="grey", lw=0.8)
+    axes[1].set(xlabel="area minus the random map's",
+                title="faithfulness (insertion: right is better; deletion: left)")
+    for ax in axes:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+    fig.tight_layout()
+    return fig
+
+
 def confusion_pair(by_row: np.ndarray, by_column: np.ndarray, classes: Sequence[str], keep: Sequence[int]) -> Figure:
     """The same block of a confusion matrix normalised two ways, side by side, values written in.
 
@@ -336,8 +393,8 @@ def confusion_pair(by_row: np.ndarray, by_column: np.ndarray, classes: Sequence[
     keep = list(keep)
     names = [classes[i] for i in keep]
     fig, axes = plt.subplots(1, 2, figsize=(2 + 0.62 * len(keep) * 2, 1.5 + 0.5 * len(keep)), layout="constrained")
-    titles = ("rows (true class) sum to 1: recall on the diagonal",
-              "columns (predicted) sum to 1: the published axis")
+    titles = ("divided by each true class's total: recall on the diagonal",
+              "divided by each predicted class's total: the published axis")
     for ax, m, title in zip(axes, (by_row, by_column), titles):
         sns.heatmap(m[np.ix_(keep, keep)], cmap="viridis", vmin=0, vmax=1, annot=True, fmt=".2f",
                     annot_kws={"fontsize": 7}, xticklabels=names, yticklabels=names, cbar=False, ax=ax)
@@ -358,12 +415,16 @@ def selection(table: pd.DataFrame) -> Figure:
     for name, r in table.iterrows():
         ax.annotate(name, (r["val_accuracy"], r["test_accuracy"]), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")
+    if "within_limit" in table and not table["within_limit"].all():
+        over = table[~table["within_limit"]]
+        ax.scatter(over["val_accuracy"], over["test_accuracy"], color="white", edgecolors="grey",
+                   zorder=2, label="over the time limit: not eligible")
     for column, marker, label in (("chosen_on_validation", "o", "chosen on validation"),
-                                  ("chosen_on_test", "s", "chosen on test (published)")):
+                                  ("chosen_on_test", "s", "chosen on test")):
         r = table[table[column]].iloc[0]
         ax.scatter(r["val_accuracy"], r["test_accuracy"], s=160, facecolors="none", edgecolors="k",
                    marker=marker, label=f"{label}: test {r['test_accuracy']:.1%}", zorder=3)
-    ax.set(xlabel="validation top-1", ylabel="test top-1", title="five candidates, two ways to choose")
+    ax.set(xlabel="validation top-1", ylabel="test top-1", title="candidates, two ways to choose")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
     fig.tight_layout()
     return fig

@@ -142,32 +142,61 @@ def normalisation_summary(by_row: np.ndarray, by_column: np.ndarray) -> pd.DataF
     return pd.DataFrame(out).T
 
 
-def selection_table(candidates: dict[str, dict]) -> pd.DataFrame:
+def selection_table(candidates: dict[str, dict], max_seconds: float | None = None) -> pd.DataFrame:
     """Validation and test top-1 of several candidates, and which each rule would pick.
 
     Parameters
     ----------
     candidates : dict
-        Name -> card with ``val_accuracy`` and ``test_accuracy``.
+        Name -> card with ``val_accuracy`` and ``test_accuracy`` (and ``train_seconds`` when
+        ``max_seconds`` is given).
+    max_seconds : float, optional
+        The rule's time limit: a candidate that trained longer cannot be chosen (by either rule).
 
     Returns
     -------
     pandas.DataFrame
-        One row per candidate: ``val_accuracy``, ``test_accuracy``, ``chosen_on_validation``
-        and ``chosen_on_test`` (booleans).
+        One row per candidate: ``val_accuracy``, ``test_accuracy``, ``within_limit``,
+        ``chosen_on_validation`` and ``chosen_on_test`` (booleans).
     """
     table = pd.DataFrame({n: {"val_accuracy": c["val_accuracy"], "test_accuracy": c["test_accuracy"]}
                           for n, c in candidates.items()}).T.astype(float)
-    table["chosen_on_validation"] = table.index == table["val_accuracy"].idxmax()
-    table["chosen_on_test"] = table.index == table["test_accuracy"].idxmax()
+    table["within_limit"] = [max_seconds is None or c["train_seconds"] <= max_seconds
+                             for c in candidates.values()]
+    eligible = table[table["within_limit"]]
+    table["chosen_on_validation"] = table.index == eligible["val_accuracy"].idxmax()
+    table["chosen_on_test"] = table.index == eligible["test_accuracy"].idxmax()
     return table
 
 
-def best_of_k_optimism(k: int, n_images: int, accuracy: float, draws: int = 20000, seed: int = 0) -> pd.Series:
+def _flip_rate(accuracy: float, disagreement: float) -> float:
+    """Chance that a candidate flips a right answer of the shared base, for a pair disagreement."""
+    from scipy.optimize import brentq
+
+    def pair_disagreement(q: float) -> float:
+        b = q * accuracy / (1 - accuracy)  # wrong answers flip at the rate that keeps the mean
+        return accuracy * 2 * q * (1 - q) + (1 - accuracy) * 2 * b * (1 - b)
+
+    top = 1 - accuracy  # at this rate the candidates are independent draws
+    if not 0 <= disagreement <= pair_disagreement(top) + 1e-12:
+        raise ValueError(f"disagreement {disagreement} is outside 0-{pair_disagreement(top):.3f}, "
+                         "the range possible at this accuracy")
+    if disagreement == 0:
+        return 0.0
+    return float(brentq(lambda q: pair_disagreement(q) - disagreement, 0.0, top))
+
+
+def best_of_k_optimism(k: int, n_images: int, accuracy: float, draws: int = 20000, seed: int = 0,
+                       disagreement: float | None = None) -> pd.Series:
     """How far the best of ``k`` equally good models' test scores sits above their true accuracy.
 
-    Each model's score on ``n_images`` is a binomial draw; picking the highest and quoting it
-    reports the maximum of ``k`` draws. Simulated ``draws`` times.
+    Without ``disagreement`` each model's score is an independent binomial draw. Real candidates
+    are scored on the *same* photos and get most of them equally right or wrong; with
+    ``disagreement`` (the share of photos on which two candidates differ, measured for instance
+    between two training seeds) the candidates share a base answer per photo (right with
+    probability ``accuracy``) and each flips it independently, at the rate that gives that
+    disagreement and keeps the mean. Picking the highest score and quoting it reports the
+    maximum of ``k`` such scores; simulated ``draws`` times.
 
     Returns
     -------
@@ -176,7 +205,18 @@ def best_of_k_optimism(k: int, n_images: int, accuracy: float, draws: int = 2000
         ``share_best_above_true``.
     """
     rng = np.random.default_rng(seed)
-    best = rng.binomial(n_images, accuracy, size=(draws, k)).max(axis=1) / n_images
+    if disagreement is None:
+        best = rng.binomial(n_images, accuracy, size=(draws, k)).max(axis=1) / n_images
+    else:
+        q = _flip_rate(accuracy, disagreement)
+        rates = np.array([q * accuracy / (1 - accuracy), q])  # flip chance given base wrong, right
+        best = np.empty(draws)
+        for start in range(0, draws, 500):
+            n = min(500, draws - start)
+            base = rng.random((n, n_images)) < accuracy
+            flip_rate = rates[base.astype(int)]
+            scores = [(base ^ (rng.random((n, n_images)) < flip_rate)).mean(axis=1) for _ in range(k)]
+            best[start:start + n] = np.max(scores, axis=0)
     return pd.Series({"true_accuracy": accuracy, "mean_best_score": float(best.mean()),
                       "optimism": float(best.mean() - accuracy), "share_best_above_true": float((best > accuracy).mean())})
 

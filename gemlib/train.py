@@ -269,6 +269,57 @@ class _Clock(keras.callbacks.Callback):
         self.file.write_text(json.dumps({"seconds": self.elapsed(), "epoch": epoch + 1}))
 
 
+def history_by_pass(card: dict) -> pd.DataFrame:
+    """A run's history indexed by passes over the training photos, head-only epochs included.
+
+    A transfer run's card keeps its head-only epochs apart (``frozen_history``); lined up by
+    epoch alone, its fine-tuning curve would start 4 passes early. Here they come first, and
+    ``epoch`` counts every pass (0-based, as in Keras's history).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``epoch``, ``phase`` ("head only" or "all layers") and the metrics both phases logged.
+    """
+    history = pd.DataFrame(card["history"]).assign(phase="all layers")
+    frozen = card.get("frozen_history")
+    if not frozen:
+        return history
+    head = pd.DataFrame(frozen).assign(phase="head only")
+    head["epoch"] = np.arange(len(head))
+    history["epoch"] = history["epoch"] + len(head)
+    return pd.concat([head, history], ignore_index=True)
+
+
+def clock_schedule(card: dict) -> pd.DataFrame:
+    """The learning rate a clock-following run used at the start of each epoch, from its card.
+
+    Assumes the epochs took equal time (the card keeps only the total), which is close enough to
+    draw the schedule: warm-up over ``warmup_epochs``, then cosine decay over the time budget.
+
+    Parameters
+    ----------
+    card : dict
+        A model card with ``config`` (``learning_rate``, ``warmup_epochs``, ``batch_size``,
+        ``budget_minutes``), ``n_train``, ``epochs`` and ``train_seconds``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``epoch`` (1-based), ``minutes`` (elapsed at its start) and ``learning_rate``.
+    """
+    config = card["config"]
+    steps_per_epoch = math.ceil(card["n_train"] / config["batch_size"])
+    per_epoch = card["train_seconds"] / card["epochs"]
+    budget = 60 * (config["budget_minutes"] or card["train_seconds"] / 60)
+    rows = []
+    for epoch in range(card["epochs"]):
+        rate = budget_learning_rate(config["learning_rate"], epoch * steps_per_epoch,
+                                    config["warmup_epochs"] * steps_per_epoch, epoch * per_epoch, budget)
+        rows.append({"epoch": epoch + 1, "minutes": epoch * per_epoch / 60, "learning_rate": rate})
+    return pd.DataFrame(rows)
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Follow :func:`budget_learning_rate` and stop before an epoch would overrun the budget.
 

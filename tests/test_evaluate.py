@@ -112,3 +112,24 @@ def test_predict_logits_batch_by_batch_gives_the_whole_set_answer():
     flips = ev.predict_logits(model, x, batch_size=2, tta="flips")
     np.testing.assert_allclose(flips, ev.predict_logits(model, x, batch_size=64, tta="flips"), rtol=1e-5, atol=1e-5)
     assert ev.predict_logits(model, x[:0]).shape == (0, 4)
+
+
+def test_confused_block_puts_the_most_frequent_mistakes_side_by_side():
+    from gemlib.evaluate import confused_block
+
+    # class 3 taken for 1 three times, 0 for 2 twice, 4 for 1 once; class 5 never wrong
+    labels = np.array([3, 3, 3, 0, 0, 4, 5, 1, 2])
+    predicted = np.array([1, 1, 1, 2, 2, 1, 5, 1, 2])
+    assert confused_block(labels, predicted, 6, size=15) == [3, 1, 0, 2, 4]
+    assert confused_block(labels, predicted, 6, size=3) == [3, 1, 0]
+    assert confused_block(labels, labels, 6) == []
+
+
+def test_right_and_wrong_draws_each_kind_from_its_own_side():
+    from gemlib.evaluate import right_and_wrong
+
+    labels = np.arange(10)
+    predicted = np.where(labels < 6, labels, 0)  # 0-5 right, 6-9 wrong
+    pick = right_and_wrong(labels, predicted, 3, 2, seed=1)
+    assert len(pick) == 5 and len(set(pick)) == 5
+    assert all(p < 6 for p in pick[:3]) and all(p >= 6 for p in pick[3:])

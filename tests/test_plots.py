@@ -74,4 +74,28 @@ def test_lesson_pictures_have_their_panels():
                          index=["a", "b"])
     fig = plots.selection(table)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert labels == ["chosen on validation: test 70.0%", "chosen on test (published): test 75.0%"]
+    assert labels == ["chosen on validation: test 70.0%", "chosen on test: test 75.0%"]
+
+
+def test_saliency_summary_draws_each_method_with_its_interval():
+    ci = {"mean": 0.5, "ci95": [0.4, 0.6]}
+    report = {"n_images": 32,
+              "randomisation": {m: {"fully_randomised": ci, "noise_floor": ci} for m in ("gradient", "smoothgrad", "vargrad")},
+              "faithfulness": {m: {"insertion_minus_random": ci, "deletion_minus_random": ci}
+                               for m in ("gradient", "smoothgrad", "vargrad")}}
+    fig = plots.saliency_summary(report)
+    assert len(fig.axes) == 2 and "32 photos" in fig.axes[0].get_title()
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["gradient", "smoothgrad", "vargrad"]
+    # two series (with error bars) per panel
+    assert all(len(ax.containers) == 2 for ax in fig.axes)
+
+
+def test_learning_rate_and_faithfulness_axes():
+    schedule = pd.DataFrame({"epoch": [1, 2, 3], "learning_rate": [1e-4, 1e-3, 5e-4]})
+    assert plots.learning_rate(schedule).axes[0].get_ylabel() == "learning rate"
+    curves = pd.DataFrame({"method": ["vargrad"] * 3, "fraction": [0, 0.01, 1.0],
+                           "deletion": [1, 0.5, 0], "insertion": [0, 0.5, 1]})
+    areas = pd.DataFrame({"method": ["vargrad"], "deletion_auc": [0.1], "insertion_auc": [0.9]})
+    fig = plots.faithfulness_curves(curves, areas)
+    assert fig.axes[0].get_xscale() == "symlog"  # the first percent is where it happens
+    assert fig.axes[0].get_lines()[0].get_color() == plots.METHOD_COLOURS["vargrad"]

@@ -83,6 +83,13 @@ def test_selection_table_marks_each_rules_pick():
     table = published.selection_table(cards)
     assert table["chosen_on_validation"].tolist() == [True, False, False]
     assert table["chosen_on_test"].tolist() == [False, True, False]
+    # a time limit takes the over-long candidate out of both rules' reach
+    for c, seconds in zip(cards.values(), (4000, 3000, 100)):
+        c["train_seconds"] = seconds
+    table = published.selection_table(cards, max_seconds=3600)
+    assert table["within_limit"].tolist() == [False, True, True]
+    assert table["chosen_on_validation"].tolist() == [False, True, False]
+    assert table["chosen_on_test"].tolist() == [False, True, False]
 
 
 def test_best_of_k_optimism_matches_the_expected_maximum_of_normals():
@@ -92,6 +99,26 @@ def test_best_of_k_optimism_matches_the_expected_maximum_of_normals():
     # binomial sd sqrt(0.725 * 0.275 / 363) = 0.0234; the mean maximum of 5 standard normals is 1.163
     assert five["optimism"] == pytest.approx(1.163 * np.sqrt(0.725 * 0.275 / 363), abs=0.003)
     assert five["share_best_above_true"] > 0.9
+
+
+def test_best_of_k_with_shared_photos_spans_identical_to_independent_candidates():
+    acc, n = 0.725, 363
+    independent = published.best_of_k_optimism(5, n, acc)
+    # at the largest possible disagreement the candidates are independent draws again
+    widest = published.best_of_k_optimism(5, n, acc, disagreement=2 * acc * (1 - acc), draws=4000)
+    assert widest["optimism"] == pytest.approx(independent["optimism"], abs=0.002)
+    # candidates that never disagree are one model: no optimism at all
+    assert published.best_of_k_optimism(5, n, acc, disagreement=0.0, draws=2000)["optimism"] == pytest.approx(0, abs=0.002)
+    # in between, less optimism than independent draws
+    shared = published.best_of_k_optimism(5, n, acc, disagreement=0.11, draws=4000)
+    assert 0.2 * independent["optimism"] < shared["optimism"] < 0.8 * independent["optimism"]
+    # the flip rate gives the disagreement asked for, and the mean is kept
+    q = published._flip_rate(acc, 0.11)
+    b = q * acc / (1 - acc)
+    assert acc * 2 * q * (1 - q) + (1 - acc) * 2 * b * (1 - b) == pytest.approx(0.11)
+    assert acc * (1 - q) + (1 - acc) * b == pytest.approx(acc)
+    with pytest.raises(ValueError, match="outside"):
+        published.best_of_k_optimism(5, n, acc, disagreement=0.5)
 
 
 def test_peak_and_plateau_of_a_known_curve():

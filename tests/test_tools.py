@@ -40,10 +40,38 @@ def test_collect_candidates_chooses_the_steadier_plateau_not_the_peak(tmp_path, 
     assert "chosen" not in json.loads(out.read_text()) and len(json.loads(out.read_text())["runs"]) == 2
 
 
-def test_readme_results_table_is_what_the_cards_print(capsys):
+def test_results_table_is_what_the_cards_print(capsys):
     _tool("results").main()
     table = capsys.readouterr().out.strip().splitlines()
-    readme = (REPO / "README.md").read_text()
+    results = (REPO / "docs" / "results.md").read_text()
     assert len(table) > 10
-    stale = [row for row in table if row not in readme]
-    assert stale == [], "README's results table is stale: run python tools/results.py and paste it"
+    stale = [row for row in table if row not in results]
+    assert stale == [], "docs/results.md's table is stale: run python tools/results.py and paste it"
+
+
+def test_binder_badge_from_a_github_remote(tmp_path, capsys):
+    tool = _tool("binder_badge")
+    want = "https://mybinder.org/v2/gh/alice/gem-stones/HEAD?urlpath=lab/tree/notebooks/01_data_exploration.ipynb"
+    for remote in ("https://github.com/alice/gem-stones.git", "https://github.com/alice/gem-stones",
+                   "git@github.com:alice/gem-stones.git", "ssh://git@github.com/alice/gem-stones.git\n"):
+        assert tool.binder_url(remote) == want
+    for bad in ("https://gitlab.com/alice/gem-stones.git", "OWNER/gemstones", ""):
+        try:
+            tool.binder_url(bad)
+        except ValueError as exc:
+            assert "not a GitHub repository address" in str(exc)
+        else:
+            raise AssertionError(bad)
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n{tool.START}old{tool.END}\nrest\n")
+    tool.write(readme, tool.badge("https://github.com/alice/gem-stones.git"))
+    assert readme.read_text() == f"# x\n{tool.START}[![Launch on Binder](https://mybinder.org/badge_logo.svg)]({want}){tool.END}\nrest\n"
+    assert tool.main(["gitlab.com/x/y"]) == 2 and capsys.readouterr().err.startswith("error: ")
+
+
+def test_readme_links_to_no_placeholder():
+    readme = (REPO / "README.md").read_text()
+    tool = _tool("binder_badge")
+    outside = readme.split(tool.START)[0] + readme.split(tool.END)[-1]
+    assert "OWNER" not in readme and "/v2/gh/" not in outside  # a badge comes only from the tool
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")

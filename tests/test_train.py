@@ -277,3 +277,32 @@ def test_training_seed_leaves_the_split_and_split_seed_moves_it(tmp_path, capsys
     # the split seed draws another split of the same photos
     assert sorted(sum((moved[f] for f in files), [])) == sorted(sum((base[f] for f in files), []))
     assert moved["test_files"] != base["test_files"]
+
+
+def test_clock_schedule_warms_up_then_decays_to_the_floor():
+    from gemlib.train import FINAL_LR_FRACTION, clock_schedule
+
+    card = {"config": {"learning_rate": 1e-2, "warmup_epochs": 2, "batch_size": 10, "budget_minutes": 10},
+            "n_train": 100, "epochs": 10, "train_seconds": 600.0}
+    s = clock_schedule(card)
+    assert s["epoch"].tolist() == list(range(1, 11)) and s["minutes"].iloc[-1] == pytest.approx(9.0)
+    assert s["learning_rate"].iloc[0] == pytest.approx(1e-3)  # warm-up starts at a tenth
+    # epoch 2 starts half-way through the warm-up (step 10 of 20), at 0.9 of the way round the clock
+    cosine = FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + np.cos(np.pi * 0.1))
+    assert s["learning_rate"].iloc[1] == pytest.approx(1e-2 * cosine * 0.55)
+    assert s["learning_rate"].iloc[2:].is_monotonic_decreasing
+    # 9 of 10 minutes: near the floor
+    end = FINAL_LR_FRACTION + (1 - FINAL_LR_FRACTION) * 0.5 * (1 + np.cos(np.pi * 0.9))
+    assert s["learning_rate"].iloc[-1] == pytest.approx(1e-2 * end)
+
+
+def test_history_by_pass_puts_the_head_only_epochs_first():
+    from gemlib.train import history_by_pass
+
+    scratch = {"history": {"epoch": [0, 1, 2], "val_accuracy": [0.1, 0.2, 0.3]}}
+    assert history_by_pass(scratch)["epoch"].tolist() == [0, 1, 2]
+    transfer = {"history": {"epoch": [0, 1], "val_accuracy": [0.5, 0.6]},
+                "frozen_history": {"val_accuracy": [0.2, 0.4]}}
+    h = history_by_pass(transfer)
+    assert h["epoch"].tolist() == [0, 1, 2, 3] and h["val_accuracy"].tolist() == [0.2, 0.4, 0.5, 0.6]
+    assert h["phase"].tolist() == ["head only"] * 2 + ["all layers"] * 2
