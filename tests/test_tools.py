@@ -75,3 +75,28 @@ def test_readme_links_to_no_placeholder():
     outside = readme.split(tool.START)[0] + readme.split(tool.END)[-1]
     assert "OWNER" not in readme and "/v2/gh/" not in outside  # a badge comes only from the tool
     assert (REPO / "LICENSE").read_text().startswith("MIT License")
+
+
+def test_seed_study_sets_recipe_gaps_beside_seed_gaps():
+    import numpy as np
+
+    tool = _tool("seed_study")
+    n = 100
+    right = {}
+    for recipe, top in (("architecture scratch", 50), ("architecture transfer", 40)):
+        for seed, shift in ((0, 0), (1, 2)):
+            r = np.zeros(n, bool)
+            r[shift:top + shift] = True
+            right[f"{recipe}, seed {seed}"] = r
+    right["gemstones, seed 0"] = right["gemstones, seed 1"] = np.ones(n, bool)
+    table = tool.recipe_differences(right)
+    # transfer seed 0 (photos 0-39) against scratch seed 0 (0-49): 10 photos right only for scratch
+    row = table.loc["transfer seed 0 - scratch seed 0"]
+    assert row["difference (points)"] == 100 * (40 - 50) / n
+    assert (row["photos right only for the first"], row["photos right only for the second"]) == (0, 10)
+    # seed 1 shifts the same count by two photos: no gap in accuracy, four photos change sides
+    row = table.loc["scratch seed 1 - scratch seed 0"]
+    assert row["difference (points)"] == 0 and row["photos right only for the first"] == 2
+    assert table.loc["gemstones seed 1 - gemstones seed 0", "difference (points)"] == 0
+    text = tool.markdown(table.reset_index(names="comparison"), 1)
+    assert text.splitlines()[0].startswith("| comparison | difference (points)") and "| 10 |" in text

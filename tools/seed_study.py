@@ -1,6 +1,7 @@
 """How much a second training seed moves each shipped recipe (issue 25): a table for docs/.
 
     python tools/seed_study.py            # prints the Markdown tables of docs/seed_study.md
+    python tools/seed_study.py --figure docs/seed_study_curves.png   # and draws the curves
 
 For each recipe it compares the shipped model (seed 0) with its second seed
 (``docs/history/*_seed1``, made by ``bash tools/seed_runs.sh``) on the same recorded split:
@@ -51,7 +52,7 @@ def seed_table() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
             last = 10 if recipe == "gemstones" else 5
             plateau = peak_and_plateau(pd.Series(c["history"]["val_accuracy"]), last=last)
             rows.append({"recipe": recipe, "seed": c["config"]["seed"], "epochs": c["epochs"],
-                         "minutes": round(c["train_seconds"] / 60, 1),
+                         "minutes": f"{c['train_seconds'] / 60:.1f}",
                          "val top-1 (chosen weights)": c["val_accuracy"],
                          "val mean of last epochs (raw)": plateau.iloc[2],
                          "test top-1": float(ok.mean()), "test top-5": c["test_top5"],
@@ -77,7 +78,7 @@ def recipe_differences(right: dict[str, np.ndarray]) -> pd.DataFrame:
         rows[name] = {"difference (points)": 100 * mean, "95 % interval low": 100 * low,
                       "95 % interval high": 100 * high, "photos right only for the first": int((diff > 0).sum()),
                       "photos right only for the second": int((diff < 0).sum())}
-    return pd.DataFrame(rows).T
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def markdown(table: pd.DataFrame, digits: int) -> str:
@@ -90,7 +91,31 @@ def markdown(table: pd.DataFrame, digits: int) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def curves_figure(path: Path) -> None:
+    """Validation top-1 pass by pass (raw weights), both seeds of each recipe, one panel each."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gemlib import card
+    from gemlib.train import history_by_pass
+
+    fig, axes = plt.subplots(1, len(RUNS), figsize=(5 * len(RUNS), 3.4), sharey=False)
+    for ax, (recipe, paths) in zip(axes, RUNS.items()):
+        for seed, p in enumerate(paths):
+            h = history_by_pass(card.load_card(REPO / p))
+            ax.plot(h["epoch"] + 1, h["val_accuracy"], label=f"seed {seed}")
+        ax.set(title=recipe, xlabel="pass over the training photos", ylabel="validation top-1")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    print(f"{path} written")
+
+
+def main(argv: list[str]) -> None:
+    if "--figure" in argv:
+        curves_figure(REPO / argv[argv.index("--figure") + 1])
     table, right = seed_table()
     print(markdown(table, 3))
     print()
@@ -98,4 +123,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])
