@@ -1,8 +1,7 @@
-"""The stated tolerance nbval applies to stored outputs (notebooks/conftest.py)."""
+"""The stated tolerance nbval applies to stored outputs (tests/nbval_tolerance.py)."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
@@ -13,10 +12,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def tol():
-    spec = importlib.util.spec_from_file_location("notebook_tolerance", REPO / "notebooks" / "conftest.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import nbval_tolerance  # loaded by pytest as a plugin (pyproject.toml's addopts)
+
+    return nbval_tolerance
 
 
 def test_last_printed_digit_may_move_by_one_unit(tol):

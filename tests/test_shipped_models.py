@@ -145,7 +145,7 @@ def test_no_prediction_is_a_close_call_that_another_cpu_could_flip(data_dir, nam
         others[np.arange(len(batch)), labels] = -np.inf
         fifth = np.sort(others, axis=1)[:, -5]
         # top-5 is printed only as an accuracy to three decimals: flips that together move it by
-        # less than 0.001 stay within the stored outputs' tolerance (notebooks/conftest.py)
+        # less than 0.001 stay within the stored outputs' tolerance (tests/nbval_tolerance.py)
         assert (np.abs(true - fifth) <= CLOSEST_CALL).sum() / len(batch) < 0.001
 
 

@@ -1,5 +1,8 @@
 """nbval compares the stored outputs with a stated tolerance on printed decimals.
 
+A pytest plugin, loaded for every run by ``-p nbval_tolerance`` in pyproject.toml (whose
+``pythonpath`` puts tests/ on the path), so ``pytest notebooks`` applies it too.
+
 TensorFlow computes a convolution with other kernels on other CPUs (oneDNN with or without
 AVX-512, Eigen with ``TF_ENABLE_ONEDNN_OPTS=0``, Apple silicon), so a figure computed from the
 model's arithmetic can land on the other side of a rounding boundary: 0.5905 is printed 0.591 on
