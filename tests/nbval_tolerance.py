@@ -74,10 +74,13 @@ def differences(ref: str, test: str) -> list[tuple[str, str, float]] | None:
     return found
 
 
+def _within(found: list[tuple[str, str, float]] | None, units: float) -> bool:
+    return found is not None and all(d <= units * (1 + 1e-9) for _, _, d in found)
+
+
 def close_enough(ref: str, test: str, units: float = 1.0) -> bool:
     """True when ``test`` prints ``ref`` up to ``units`` of each number's last digit."""
-    found = differences(ref, test)
-    return found is not None and all(d <= units * (1 + 1e-9) for _, _, d in found)
+    return _within(differences(ref, test), units)
 
 
 def _report(cell: IPyNbCell, found: list[tuple[str, str, float]]) -> None:
@@ -114,7 +117,7 @@ def _snap_text(cell: IPyNbCell, stored: str, computed: str, units: float) -> str
     if stored_clean == computed_clean:
         return computed
     found = differences(stored_clean, computed_clean)
-    if found is not None and all(d <= units * (1 + 1e-9) for _, _, d in found):
+    if _within(found, units):
         _report(cell, found)
         return stored
     return computed
