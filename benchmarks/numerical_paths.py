@@ -33,11 +33,12 @@ def compute(out: str) -> None:
     figures: dict[str, np.ndarray] = {}
     for name in ("gemstones", "architecture_scratch", "architecture_transfer"):
         path = data.PROJECT_ROOT / "models" / f"{name}.keras"
-        split = card.load_data(card.load_card(path), splits=("val", "test"))
+        model_card = card.load_card(path)
+        split = card.load_data(model_card, splits=("val", "test"))
         model, _ = card.load_model(path, split.classes)
         figures[f"logits {name} val"] = predict_logits(model, split.val.images)
         figures[f"logits {name} test"] = predict_logits(model, split.test.images)
-        tta = card.load_card(path)["tta"]["chosen_on_validation"]
+        tta = model_card["tta"]["chosen_on_validation"]
         figures[f"logits {name} test, {tta}"] = predict_logits(model, split.test.images, tta=tta)
         if name == "gemstones":  # notebook 04's colour experiments
             test = split.test.images

@@ -32,7 +32,8 @@ def _train(args: argparse.Namespace) -> int:
         dropout=args.dropout, stem_kernel=args.stem_kernel, ema_decay=args.ema_decay,
         backbone_lr_scale=args.backbone_lr_scale,
         patience=args.patience, val_fraction=args.val_fraction,
-        seed=args.seed, split_seed=args.split_seed, max_batches=args.max_batches, budget_minutes=args.budget_minutes,
+        seed=args.seed, split_seed=args.split_seed, max_batches=args.max_batches,
+        budget_minutes=args.budget_minutes,
         augment=AugmentConfig(flip=True if args.flip == "both" else (False if args.flip == "none" else args.flip),
                               rotation=args.rotation, zoom=args.zoom, shift=args.shift),
     )

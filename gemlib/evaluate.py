@@ -167,10 +167,16 @@ def normalised_confusion(labels: np.ndarray, predicted: np.ndarray, n_classes: i
     return np.divide(cm, rows, out=np.zeros_like(cm), where=rows > 0)
 
 
+def _mistakes(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion counts with the diagonal (the right answers) set to 0."""
+    cm = confusion_matrix(labels, predicted, labels=np.arange(n_classes))
+    np.fill_diagonal(cm, 0)
+    return cm
+
+
 def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str], top: int = 10) -> pd.DataFrame:
     """The most frequent (true, predicted) mistakes, with counts and the share of the true class."""
-    cm = confusion_matrix(labels, predicted, labels=np.arange(len(classes)))
-    np.fill_diagonal(cm, 0)
+    cm = _mistakes(labels, predicted, len(classes))
     support = np.bincount(labels, minlength=len(classes))
     pairs = [
         (classes[i], classes[j], int(cm[i, j]), cm[i, j] / max(1, support[i]))
@@ -191,8 +197,7 @@ def confused_block(labels: np.ndarray, predicted: np.ndarray, n_classes: int, si
     list of int
         Class indices, at most ``size``.
     """
-    cm = confusion_matrix(labels, predicted, labels=np.arange(n_classes))
-    np.fill_diagonal(cm, 0)
+    cm = _mistakes(labels, predicted, n_classes)
     order = sorted(zip(*np.nonzero(cm)), key=lambda ij: (-cm[ij], ij[0], ij[1]))
     block: list[int] = []
     for i, j in order:

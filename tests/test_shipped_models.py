@@ -111,13 +111,12 @@ def test_architecture_split_and_score_reproduce(data_dir, name):
     assert np.unique(data.test.labels).size == 25
 
 
-#: The smallest gap allowed between a photo's two highest logits (its predicted class); closer
-#: calls between its true class's logit and the fifth highest of the others (its top-5
-#: correctness) may move a printed top-5 accuracy by less than one unit of its last digit. TensorFlow's numerical paths
-#: (oneDNN, Eigen) gave logits up to 6e-6 apart on these models (benchmarks/numerical_paths.py,
-#: docs/testing.md); a gap eight times that cannot close, so no prediction, count or accuracy
-#: stored in a notebook moves from one CPU to another. A model with a closer call needs its
-#: notebooks' prediction-based outputs compared with a tolerance instead.
+#: The smallest gap allowed between a photo's two highest logits (its predicted class).
+#: TensorFlow's numerical paths (oneDNN, Eigen) gave logits up to 6e-6 apart on these models
+#: (benchmarks/numerical_paths.py, docs/testing.md); a gap eight times that cannot close, so no
+#: prediction, count or accuracy stored in a notebook moves from one CPU to another. Closer calls
+#: between a true class's logit and the fifth highest of the others (top-5 correctness) are
+#: allowed only while together they move a printed top-5 by less than one unit of its last digit.
 CLOSEST_CALL = 5e-5
 
 

@@ -12,7 +12,6 @@ against transfer, all four pairings of seeds) beside the difference between seed
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -26,25 +25,25 @@ RUNS = {
 }
 
 
-def right_on_test(model_path: str) -> tuple[dict, np.ndarray, np.ndarray]:
-    """A model's card, its test predictions and which of them are right."""
+def right_on_test(model_path: str, data) -> tuple[dict, np.ndarray, np.ndarray]:
+    """A model's card, its predictions on ``data``'s test photos and which of them are right."""
     from gemlib import card
     from gemlib.evaluate import predict_logits
 
-    c = card.load_card(REPO / model_path)
-    data = card.load_data(c)
-    model, _ = card.load_model(REPO / model_path, data.classes)
+    model, c = card.load_model(REPO / model_path, data.classes)
     predicted = predict_logits(model, data.test.images).argmax(1)
     return c, predicted, predicted == data.test.labels
 
 
 def seed_table() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """One row per recipe and seed, and each run's per-photo correctness."""
+    from gemlib import card
     from gemlib.published import peak_and_plateau
 
     rows, right = [], {}
     for recipe, paths in RUNS.items():
-        runs = [right_on_test(p) for p in paths]
+        data = card.load_data(card.load_card(REPO / paths[0]), splits=("test",))  # decoded once
+        runs = [right_on_test(p, data) for p in paths]
         first = runs[0]
         for seed, (c, predicted, ok) in enumerate(runs):
             if c["test_files"] != first[0]["test_files"] or c["val_files"] != first[0]["val_files"]:
