@@ -1,6 +1,7 @@
 # Two commands for a reader:
 #   make all    set up the environment, get the data, execute the notebooks 01-07 top to bottom
-#   make test   run every test: pytest --nbval over tests/ and notebooks/, on two workers
+#   make test   get the data if missing, then run every test: pytest --nbval over tests/ and
+#               notebooks/, on two workers
 #               (each notebook stays on one worker, its cells in order); the stored outputs
 #               hold on any CPU: TF_ENABLE_ONEDNN_OPTS=0 make test passes too (docs/testing.md)
 PYTHON ?= python3.11
@@ -34,7 +35,7 @@ notebooks: setup
 
 # TESTS narrows the run (default: tests/ and notebooks/), e.g. make test TESTS=notebooks
 TESTS ?=
-test: setup
+test: setup data
 	$(PY) -m pytest --nbval -n 2 --dist loadfile $(TESTS)
 
 benchmarks: setup
