@@ -1,20 +1,26 @@
 """Peak memory and wall time of every notebook's kernel, as a reader's Binder session runs it.
 
 Usage: python benchmarks/notebook_memory.py [notebooks/0*.ipynb ...] [--interval 0.1] [--cells]
+       [--no-start]
 
 Each notebook is executed top to bottom in a fresh kernel (a copy; the committed file is not
-touched) while a thread samples the kernel process's resident memory (RSS). The baseline is the
-same kind of kernel after the lesson's imports only (``from gemlib import ...``, which loads
-TensorFlow): what any notebook costs before it does anything. Prints, per notebook, the peak
-RSS, its ratio to the baseline, and whether it fits Binder's budget for the kernel (1.5 GiB of
-the ~2 GB a mybinder.org session gets, the Jupyter server included). With ``--cells``, also the
-peak while each code cell ran, to find the cell that sets a notebook's peak.
+touched) while a thread samples the kernel process's resident memory (RSS). The kernels get the
+environment Binder's ``start`` script sets (threads, malloc arenas; ``--no-start``: this
+process's environment only). The baseline is the same kind of kernel after the lesson's imports
+only (``from gemlib import ...``, which loads TensorFlow): what any notebook costs before it
+does anything. Prints, per notebook, the peak RSS, its ratio to the baseline, and whether it
+fits the budget for one kernel: 0.9 GiB, so that two notebooks' kernels and the Jupyter server
+fit in the 2 GB a mybinder.org session gets (TensorFlow's libraries, about 0.35 GiB of each
+kernel's RSS, are shared between kernels; ``benchmarks/binder_walk.py`` measures the whole
+session). With ``--cells``, also the peak while each code cell ran, to find the cell that sets a
+notebook's peak.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -27,7 +33,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 REPO = Path(__file__).resolve().parent.parent
-BUDGET_GIB = 1.5
+BUDGET_GIB = 0.9
 BASELINE_SOURCE = "%matplotlib inline\nfrom gemlib import card, data, evaluate, explain, plots"
 
 
@@ -81,17 +87,27 @@ def run(nb: nbformat.NotebookNode, cwd: Path, interval: float, cells: bool = Fal
     return meter.peak, time.perf_counter() - start
 
 
+def start_environment() -> dict[str, str]:
+    """This process's environment with Binder's ``start`` script applied (it ends in exec "$@")."""
+    out = subprocess.run(["bash", str(REPO / "start"), "env", "-0"], capture_output=True, check=True).stdout
+    return dict(item.split("=", 1) for item in out.decode().split("\0") if "=" in item)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("notebooks", nargs="*", type=Path)
     p.add_argument("--interval", type=float, default=0.1, help="seconds between memory samples")
     p.add_argument("--cells", action="store_true", help="also print each code cell's peak")
+    p.add_argument("--no-start", action="store_true", help="leave out the environment of Binder's start")
     a = p.parse_args()
+    if not a.no_start:  # kernels inherit this process's environment
+        os.environ.update(start_environment())
     paths = a.notebooks or sorted((REPO / "notebooks").glob("0*.ipynb"))
     gib = 2.0**30
     base_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BASELINE_SOURCE)])
     base, base_s = run(base_nb, REPO / "notebooks", a.interval)
-    print(f"machine: {os.cpu_count()} CPUs; kernel budget {BUDGET_GIB} GiB; samples every {a.interval} s")
+    env = "this environment" if a.no_start else "start's environment"
+    print(f"machine: {os.cpu_count()} CPUs; kernel budget {BUDGET_GIB} GiB; {env}; samples every {a.interval} s")
     print(f"{'notebook':32s} {'peak RSS':>9s} {'ratio':>6s} {'wall':>7s}  fits")
     print(f"{'baseline (imports only)':32s} {base / gib:7.2f} G {1.0:6.2f} {base_s:6.0f} s")
     for path in paths:

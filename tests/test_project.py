@@ -101,3 +101,61 @@ def test_no_library_log_line_is_stored(path):
                 assert not any(p.search(out.text) for p in patterns), f"a library log line in {path.name}"
                 # a library's Python warning names its file under site-packages
                 assert "site-packages" not in out.text, f"a library warning in {path.name}: {out.text[:200]}"
+
+
+def test_binder_settings_shut_down_and_cull_kernels(tmp_path):
+    """postBuild installs jupyter-config/: closing a tab shuts its kernel, idle kernels are culled."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    import jupyterlab
+
+    post_build = (REPO / "postBuild").read_text()
+    assert re.search(r"^python jupyter-config/install\.py$", post_build, re.M), "postBuild must install jupyter-config"
+    assert re.search(r"^export MALLOC_ARENA_MAX=", (REPO / "start").read_text(), re.M)
+    subprocess.run([sys.executable, str(REPO / "jupyter-config" / "install.py"), str(tmp_path)], check=True)
+    overrides = json.loads((tmp_path / "share/jupyter/lab/settings/overrides.json").read_text())
+    assert overrides["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
+    # the setting's name and plugin must be JupyterLab's own, or the override is silently ignored
+    schema = Path(jupyterlab.__file__).parent / "schemas/@jupyterlab/notebook-extension/tracker.json"
+    assert "kernelShutdown" in json.loads(schema.read_text())["properties"]
+    # as JupyterLab reads the overrides (its public get_settings applies them to the schema's
+    # defaults), and as Jupyter Server builds its kernel manager from its config files (a file it
+    # does not read, e.g. under jupyter_server_config.d/, would pass a JSON check)
+    from jupyterlab_server.settings_utils import get_settings
+
+    (tmp_path / "user").mkdir()
+    read, _ = get_settings(str(tmp_path / "share/jupyter/lab/settings"), str(schema.parents[2]),
+                           str(tmp_path / "user"), schema_name="@jupyterlab/notebook-extension:tracker")
+    assert read["schema"]["properties"]["kernelShutdown"]["default"] is True
+    probe = (
+        "from jupyter_server.serverapp import ServerApp\n"
+        "from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager as K\n"
+        "app = ServerApp(); app.load_config_file(); km = K(config=app.config)\n"
+        "print(km.cull_idle_timeout, km.cull_interval, km.cull_busy, km.cull_connected)\n"
+    )
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(tmp_path / "etc/jupyter"), JUPYTER_CONFIG_DIR=str(tmp_path / "user"))
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True).stdout
+    timeout, interval, busy, connected = out.split()
+    assert 0 < int(interval) <= int(timeout) and busy == "False"  # culled when idle, never while running
+    # a notebook still open in a tab keeps its kernel (and the reader's state); one whose browser
+    # went away is disconnected, so it is still culled
+    assert connected == "False"
+
+
+def test_binder_settings_install_merges_existing_overrides(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    overrides = tmp_path / "share/jupyter/lab/settings/overrides.json"
+    overrides.parent.mkdir(parents=True)
+    overrides.write_text(json.dumps({"@jupyterlab/notebook-extension:tracker": {"autoRenderMarkdownCells": True},
+                                     "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}))
+    subprocess.run([sys.executable, str(REPO / "jupyter-config" / "install.py"), str(tmp_path)], check=True)
+    assert json.loads(overrides.read_text()) == {
+        "@jupyterlab/notebook-extension:tracker": {"autoRenderMarkdownCells": True, "kernelShutdown": True},
+        "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+    }
