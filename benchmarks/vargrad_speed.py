@@ -7,6 +7,13 @@ that calls the same traced gradient function once per noisy copy, and a loop
 that opens one eager ``tf.GradientTape`` per noisy copy, the way the published
 notebook did. Prints the median time of each, the ratios batched / loop, and
 the time of one redraw of the notebook's VarGrad sliders at default settings.
+
+Then the explorer's redraws (``gemlib.widgets.VarGradExplorer``, which keeps the noisy
+gradients of a photo, class and noise level): a samples-slider move to fewer samples (a
+prefix of the kept gradients), to 10 more samples (only those computed), a noise move and a
+photo move (all new gradients; a photo move also redraws the top-5 chart and, for a shipped
+model with its features file, the nearest photos), each beside today's full redraw
+(``gemlib.widgets.render``: every gradient computed again), with ratios.
 """
 
 from __future__ import annotations
@@ -85,6 +92,41 @@ def main() -> None:
     render(model, pixels)  # warm up
     r = statistics.median(_time(lambda: render(model, pixels, None, 0.15, a.samples)) for _ in range(a.repeats))
     print(f"slider redraw (map + PNG panel): {r:.3f} s (median of {a.repeats}, default settings)")
+    _explorer_redraws(a, model, size, r)
+
+
+def _explorer_redraws(a, model, size: int, full: float) -> None:
+    """Time the explorer's redraws against ``full``, today's full redraw (render)."""
+    from gemlib.widgets import ModelChoice, VarGradExplorer
+
+    images = np.random.default_rng(1).integers(0, 256, (a.repeats + 6, size, size, 3)).astype(np.uint8)
+    classes = [f"class {i}" for i in range(int(model.output_shape[-1]))]
+    if Path(a.model).is_file():
+        choice = ModelChoice.from_path(a.model, images=images, model=model)
+    else:
+        choice = ModelChoice("untrained", model, classes, images)
+    ex = VarGradExplorer.from_models([choice])  # image 0, predicted class, noise 0.15, 50 samples
+    ex.samples.value = a.samples
+
+    def move(control, values) -> float:
+        times = []
+        for v in values:
+            t = time.perf_counter()
+            control.value = v
+            times.append(time.perf_counter() - t)
+        return statistics.median(times)
+
+    fewer = move(ex.samples, [a.samples - 1 - i for i in range(a.repeats)])
+    ex.samples.value = a.samples
+    more = move(ex.samples, [a.samples + 10 * (i + 1) for i in range(a.repeats)])
+    ex.samples.value = a.samples
+    noise = move(ex.noise, [0.16 + 0.01 * i for i in range(a.repeats)])
+    photo = move(ex.image, [1 + i for i in range(a.repeats)])
+    print(f"explorer, samples slider to fewer  : {fewer:.3f} s   / full redraw = {fewer / full:.3f}")
+    print(f"explorer, samples slider +10       : {more:.3f} s   / full redraw = {more / full:.3f}")
+    print(f"explorer, noise slider moved       : {noise:.3f} s   / full redraw = {noise / full:.3f}")
+    print(f"explorer, another photo (+ top-5{', nearest' if choice.neighbours else ''}): "
+          f"{photo:.3f} s   / full redraw = {photo / full:.3f}")
 
 
 def _time(fn) -> float:

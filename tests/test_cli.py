@@ -7,7 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 import pytest
 from PIL import Image
@@ -76,3 +75,24 @@ def test_evaluate_tta_choices_match_the_views_evaluate_knows():
 
     assert cli.TTA_CHOICES == list(TTA_VIEWS)
     assert cli.build_parser().parse_args(["evaluate", "--tta", "dihedral"]).tta == "dihedral"
+
+
+def test_features_writes_neighbours_and_the_familiarity_threshold(tmp_path, tiny):
+    from gemlib import card as cards
+    from gemlib.data import load_dataset
+    from gemlib.neighbours import Neighbours, image_features
+    from gemlib.ood import familiarity_threshold, top_probability
+
+    ds = load_dataset("gemstones", 32, root=tiny, val_fraction=0.2)
+    model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8)
+    path = tmp_path / "m.keras"
+    model.save(path)
+    save_card(path, {"classes": ds.classes, "image_size": 32, "dataset": "gemstones", **ds.files()})
+    assert cli.main(["features", "--model", str(path), "--data-root", str(tiny)]) == 0
+    found = Neighbours.load(tmp_path / "m.features.npz")
+    assert found.paths == ds.files()["train_files"] and found.paths[0].startswith("train/")
+    assert found.labels.tolist() == ds.train.labels.tolist()
+    np.testing.assert_allclose(found.features, image_features(model, ds.train.images), atol=2e-3)
+    fam = cards.load_card(path)["familiarity"]
+    assert (fam["percentile"], fam["split"], fam["n"]) == (5.0, "val", len(ds.val))
+    assert fam["threshold"] == pytest.approx(familiarity_threshold(top_probability(model, ds.val.images)))
