@@ -1,0 +1,211 @@
+"""The student edition (tools/student_edition.py): no solutions, a cell per exercise, checks that run."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import subprocess
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+from gemlib import selfcheck
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("0*.ipynb"))
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("student_edition", REPO / "tools" / "student_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tool = _tool()
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    """The student edition of the committed notebooks, written once: (teacher, student) per key."""
+    before = {p: p.read_bytes() for p in NOTEBOOKS}
+    out = tmp_path_factory.mktemp("student")
+    written, warnings = tool.write_student_edition(NOTEBOOKS, out)
+    assert {p: p.read_bytes() for p in NOTEBOOKS} == before  # the teacher's copy is untouched
+    pairs = {tool.notebook_key(p): (nbformat.read(p, 4), nbformat.read(out / p.name, 4)) for p in NOTEBOOKS}
+    return {"written": written, "warnings": warnings, "pairs": pairs, "out": out}
+
+
+def _text(cell) -> str:
+    return cell.source
+
+
+def fill_in_cell(key: str, n: int) -> str:
+    """The fill-in cell the edition should write: ``answer = None`` first where a check follows."""
+    if (key, n) in selfcheck.CHECKS:
+        return f"answer = None  # your code for exercise {n}: then give `answer` its value"
+    return f"# your code for exercise {n}"
+
+
+def _teacher_parts(nb):
+    """(lesson cells before the Solutions, the solution cells, exercise number -> text)."""
+    end = tool.solutions_index(nb.cells)
+    assert end is not None, "every teacher's notebook has a '## Solutions' heading"
+    items = {}
+    for cell in nb.cells[:end]:
+        parts = tool.split_exercises(cell.source) if cell.cell_type == "markdown" else None
+        if parts:
+            items = tool.exercise_items(parts[1])
+    return nb.cells[:end], nb.cells[end:], items
+
+
+def test_every_notebook_is_written_and_validates(edition):
+    assert [p.name for p in edition["written"]] == [p.name for p in NOTEBOOKS]
+    from nbconvert import PythonExporter
+
+    for path in edition["written"]:
+        nb = nbformat.read(path, 4)
+        nbformat.validate(nb)
+        script, _ = PythonExporter().from_notebook_node(nb)  # Jupyter's own reader opens it
+        assert "# your code for exercise 1" in script
+
+
+def test_no_solutions_no_quiz_answers_no_pointers_to_them(edition):
+    for key, (teacher, student) in edition["pairs"].items():
+        _, solutions, _ = _teacher_parts(teacher)
+        for cell in student.cells:
+            assert "## Solutions" not in cell.source, key
+            assert "<details>" not in cell.source, key
+            assert "Answers are in the Solutions" not in cell.source, key
+            assert "Solutions are at the end" not in cell.source, key
+        solution_code = {c.source for c in solutions if c.cell_type == "code"}
+        assert solution_code, f"notebook {key} has worked solutions to remove"
+        assert not solution_code & {c.source for c in student.cells}, key
+
+
+def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
+    for key, (teacher, student) in edition["pairs"].items():
+        lesson, _, _ = _teacher_parts(teacher)
+        ours = [c for c in student.cells if c.cell_type == "code" and not c.id.startswith("student-")]
+        theirs = [c for c in lesson if c.cell_type == "code"]
+        assert [c.source for c in ours] == [c.source for c in theirs], key
+        for a, b in zip(ours, theirs):
+            assert [o.get("output_type") for o in a.outputs] == [o.get("output_type") for o in b.outputs]
+        assert all(c.execution_count is None for c in student.cells if c.cell_type == "code"), key
+        figures = sum("image/png" in o.get("data", {}) for c in ours for o in c.outputs)
+        assert figures == sum("image/png" in o.get("data", {}) for c in theirs for o in c.outputs)
+        # the teaching text is there word for word (but for the lines pointing to the Solutions)
+        text = [c.source for c in lesson if c.cell_type == "markdown"
+                and "Solutions" not in c.source and "## Exercises" not in c.source]
+        assert len(text) > 5 and set(text) <= {c.source for c in student.cells}, key
+
+
+def test_one_fill_in_cell_per_exercise_after_the_list(edition):
+    for key, (teacher, student) in edition["pairs"].items():
+        _, _, items = _teacher_parts(teacher)
+        assert list(items) == list(range(1, len(items) + 1)), f"notebook {key}: exercises 1, 2, ..."
+        sources = [c.source for c in student.cells]
+        fill_in = [s for s in sources if "# your code for exercise" in s]
+        assert fill_in == [fill_in_cell(key, n) for n in items], key
+        headings = [s for s in sources if s.startswith("### Exercise ")]
+        assert headings == [f"### Exercise {n}" for n in items], key
+        exercises = next(i for i, s in enumerate(sources) if s.lstrip().startswith("## Exercises"))
+        assert sources.index(headings[0]) == exercises + 1, key
+
+
+def test_every_check_sits_under_its_exercise_and_its_topic_matches(edition):
+    assert not [w for w in edition["warnings"] if "check left out" in w], edition["warnings"]
+    for (key, n), found in selfcheck.CHECKS.items():
+        _, student = edition["pairs"][key]
+        sources = [c.source for c in student.cells]
+        cells = [i for i, s in enumerate(sources) if f'selfcheck.check("{key}", {n}, answer' in s]
+        assert len(cells) == 1, (key, n)
+        assert sources[cells[0] - 1] == fill_in_cell(key, n), (key, n)
+        assert sources[cells[0] - 1].startswith("answer = None  # "), (key, n)
+        assert all(len(line) <= 100 for line in sources[cells[0]].splitlines()), (key, n)
+        _, _, items = _teacher_parts(edition["pairs"][key][0])
+        assert found.topic.lower() in " ".join(items[n].split()).lower(), (key, n)
+
+
+def test_the_tool_on_a_small_notebook_and_a_renumbered_exercise():
+    nb = nbformat.v4.new_notebook()
+    lesson = nbformat.v4.new_code_cell("x = 1", execution_count=3,
+                                       outputs=[nbformat.v4.new_output("execute_result", {"text/plain": "1"},
+                                                                       execution_count=3)])
+    nb.cells = [nbformat.v4.new_markdown_cell("# Lesson"), lesson,
+                nbformat.v4.new_markdown_cell(
+                    "## Check your understanding\n\n1. Why?\n\nAnswers are in the Solutions at the end."
+                    "\n\n## Exercises\n\n1. **Write it.** VarGrad with 10 noisy\n   copies, by hand.\n"
+                    "2. Something else.\n\nSolutions are at the end of this notebook.\n\n"
+                    "## References\n\n* A paper."),
+                nbformat.v4.new_markdown_cell("## Solutions\n\n<details>1. Because.</details>"),
+                nbformat.v4.new_code_cell("secret = 42")]
+    warnings = []
+    out = tool.student_notebook(nb, "05", warnings)
+    assert warnings == []
+    sources = [c.source for c in out.cells]
+    assert sources[:2] == ["# Lesson", "x = 1"]
+    assert out.cells[1].execution_count is None and out.cells[1].outputs[0].execution_count is None
+    assert sources[2] == "## Check your understanding\n\n1. Why?"
+    assert sources[3] == ("## Exercises\n\n1. **Write it.** VarGrad with 10 noisy\n   copies, by hand.\n"
+                          "2. Something else.")
+    assert sources[4:6] == ["### Exercise 1",
+                            "answer = None  # your code for exercise 1: then give `answer` its value"]
+    assert 'selfcheck.check("05", 1, answer, model=model' in sources[6]
+    assert sources[7:9] == ["### Exercise 2", "# your code for exercise 2"]
+    assert sources[9] == "## References\n\n* A paper."
+    assert len(sources) == 10 and not any("secret" in s or "Because" in s for s in sources)
+    assert len(nb.cells) == 5  # the input is left as it was
+    # the exercise renumbered: its text no longer fits the check, which is left out, loudly
+    nb.cells[2].source = nb.cells[2].source.replace("VarGrad with 10 noisy\n   copies", "Draw a map")
+    warnings = []
+    out = tool.student_notebook(nb, "05", warnings)
+    assert not any("selfcheck" in c.source or "answer" in c.source for c in out.cells)
+    assert "# your code for exercise 1" in [c.source for c in out.cells]
+    assert warnings and "exercise 1" in warnings[0] and "check left out" in warnings[0]
+
+
+def test_command_line_and_make_target_and_gitignore(tmp_path, capsys):
+    assert tool.main(["--out", str(tmp_path), str(NOTEBOOKS[1])]) == 0
+    assert "wrote 1 notebooks" in capsys.readouterr().out
+    assert [p.name for p in tmp_path.iterdir()] == [NOTEBOOKS[1].name]
+    makefile = (REPO / "Makefile").read_text()
+    assert "\nstudent:" in makefile and "tools/student_edition.py --out student" in makefile
+    ignored = subprocess.run(["git", "check-ignore", "-q", "student/01_data_exploration.ipynb"],
+                             cwd=REPO)
+    assert ignored.returncode == 0, "student/ must be in .gitignore"
+
+
+def test_a_check_cell_of_the_student_edition_runs_and_says_right(edition):
+    """End to end: notebook 02's check cell, run after the teacher's solution pasted in."""
+    _, student = edition["pairs"]["02"]
+    check_cell = next(c.source for c in student.cells if 'selfcheck.check("02", 4' in c.source)
+    rng = np.random.default_rng(1)
+    stone = np.zeros((64, 64, 3), np.uint8)
+    stone[16:48, 16:48] = (40, 90, 200)
+    stone[:16] = (250, 250, 250)
+    views = np.uint8(np.clip(stone.astype(int) + rng.integers(-30, 30, (32, 1, 1, 3)), 0, 255))
+    namespace = {"np": np, "stone": stone, "views": views}
+    pasted = (  # the teacher's solution for one recipe, then the answer
+        "before = stone.reshape(-1, 3).mean(0)\n"
+        "per_copy = views.reshape(32, -1, 3).mean(axis=1)\n"
+        "far = np.linalg.norm(per_copy - before, axis=1)\n"
+        "answer = far\n")
+    fill_in = next(c.source for c in student.cells if c.source.startswith("answer = None  # your code "
+                                                                           "for exercise 4"))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(fill_in, namespace)  # the check run before any code is written
+        exec(check_cell, namespace)
+        exec(pasted, namespace)
+        exec(check_cell, namespace)
+        namespace["answer"] = namespace["far"] ** 2
+        exec(check_cell, namespace)
+    lines = printed.getvalue().splitlines()
+    assert lines[0].startswith("Exercise 4 of notebook 02: no answer yet: put "), lines[0]
+    lines = lines[1:]
+    assert lines[0] == "Exercise 4 of notebook 02: right."
+    assert lines[1].startswith("Exercise 4 of notebook 02: not yet") and "squared" in lines[1]

@@ -1,0 +1,201 @@
+"""Write the student edition of the notebooks: no solutions, a cell to fill in per exercise.
+
+    python tools/student_edition.py [--out student] [notebooks/0*.ipynb ...]
+
+For each notebook (read fresh every run), the cells up to its "## Solutions" heading are kept with
+their stored outputs (the student sees the figures); the Solutions section (the quiz answers in
+their ``<details>`` block and every worked solution) is dropped, as are the lines pointing to it.
+After the Exercises list come, for each exercise N, a heading "### Exercise N", a code cell to
+fill in and, where ``gemlib.selfcheck`` has a check for it, a cell that runs the check on
+``answer`` (then the fill-in cell starts ``answer = None``, so a check run first says "no answer
+yet" instead of a NameError).
+Execution counts are cleared; every notebook written is validated. The committed notebooks are
+the teacher's copy and are never changed; ``student/`` is not committed (.gitignore).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from gemlib import selfcheck  # noqa: E402  (the registry only: no TensorFlow at import)
+
+WIDTH = 100  # the longest line a notebook cell may have
+HEADING = re.compile(r"^## (?P<title>.+?)\s*$", re.MULTILINE)
+ITEM = re.compile(r"^(?P<n>\d+)\.\s", re.MULTILINE)
+DETAILS = re.compile(r"<details>.*?</details>\s*", re.DOTALL)
+# one-line paragraphs that send the reader to the Solutions section
+POINTER = re.compile(r"^[^\n]*\b(Solutions|solutions at the end)\b[^\n]*\n?", re.MULTILINE)
+
+
+def notebook_key(path: Path) -> str:
+    """The notebook's number, "05" for ``05_saliency_maps.ipynb``."""
+    match = re.match(r"(\d\d)", path.name)
+    if match is None:
+        raise ValueError(f"{path}: a lesson notebook's name starts with its number (01_...)")
+    return match.group(1)
+
+
+def _source(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _titles(text: str) -> list[str]:
+    return [m.group("title") for m in HEADING.finditer(text)]
+
+
+def solutions_index(cells) -> int | None:
+    """Index of the first markdown cell with a "## Solutions" heading, or None."""
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and any(t.startswith("Solutions") for t in _titles(_source(cell))):
+            return i
+    return None
+
+
+def split_exercises(text: str) -> tuple[str, str, str] | None:
+    """(before, the "## Exercises" section, after) of a markdown cell, or None if it has none."""
+    headings = list(HEADING.finditer(text))
+    for k, m in enumerate(headings):
+        if m.group("title").startswith("Exercises"):
+            end = headings[k + 1].start() if k + 1 < len(headings) else len(text)
+            return text[: m.start()], text[m.start(): end], text[end:]
+    return None
+
+
+def exercise_items(section: str) -> dict[int, str]:
+    """Exercise number -> its text, from the numbered list of an Exercises section."""
+    starts = list(ITEM.finditer(section))
+    items = {}
+    for k, m in enumerate(starts):
+        end = starts[k + 1].start() if k + 1 < len(starts) else len(section)
+        items[int(m.group("n"))] = section[m.start(): end]
+    return items
+
+
+def _clean(text: str) -> str:
+    """Markdown without quiz answers and without the lines that point to the Solutions."""
+    cleaned = POINTER.sub("", DETAILS.sub("", text))
+    return re.sub(r"\n{3,}", "\n\n", cleaned).strip() if cleaned != text else text.strip()
+
+
+def _comment(text: str, width: int = WIDTH) -> list[str]:
+    return textwrap.wrap(text, width=width, initial_indent="# ", subsequent_indent="# ")
+
+
+def _wrap_call(call: str, width: int = WIDTH) -> str:
+    """A call on one line, or its arguments wrapped under the opening parenthesis."""
+    if len(call) <= width:
+        return call
+    head, args = call.split("(", 1)
+    return textwrap.fill(args, width=width, initial_indent=head + "(",
+                         subsequent_indent=" " * (len(head) + 1), break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def _exercise_cells(key: str, items: dict[int, str], warnings: list[str]) -> list:
+    cells = []
+    for n, text in items.items():
+        cells.append(nbformat.v4.new_markdown_cell(f"### Exercise {n}", id=f"student-{key}-ex{n}"))
+        found = selfcheck.CHECKS.get((key, n))
+        if found is not None and found.topic.lower() not in " ".join(text.split()).lower():
+            warnings.append(f"notebook {key} exercise {n}: its text does not mention "
+                            f"{found.topic!r}, the topic of its self-check; check left out")
+            found = None
+        # with a check, ``answer`` exists from the start, so a check run first says "no answer yet"
+        fill_in = (f"# your code for exercise {n}" if found is None else
+                   f"answer = None  # your code for exercise {n}: then give `answer` its value")
+        cells.append(nbformat.v4.new_code_cell(fill_in, id=f"student-{key}-ex{n}-code"))
+        if found is None:
+            continue
+        source = "\n".join([*_comment(f"{found.expects[0].upper()}{found.expects[1:]}, then run "
+                                       "this cell."), "from gemlib import selfcheck", "",
+                             _wrap_call(found.call())])
+        cells.append(nbformat.v4.new_code_cell(source, id=f"student-{key}-ex{n}-check"))
+    return cells
+
+
+def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | None = None):
+    """The student edition of one notebook (a new notebook; ``nb`` is left as it is)."""
+    warnings = [] if warnings is None else warnings
+    nb = nbformat.from_dict(nb)  # a deep copy
+    cells = list(nb.cells)
+    end = solutions_index(cells)
+    if end is None:
+        warnings.append(f"notebook {key}: no '## Solutions' heading; every cell kept")
+        end = len(cells)
+    out = []
+    placed = False
+    for cell in cells[:end]:
+        if cell.cell_type == "code":
+            cell.execution_count = None
+            for output in cell.get("outputs", []):
+                if "execution_count" in output:
+                    output.execution_count = None
+            out.append(cell)
+            continue
+        if cell.cell_type != "markdown":
+            out.append(cell)
+            continue
+        text = _source(cell)
+        parts = split_exercises(text) if not placed else None
+        if parts is None:
+            if _clean(text) != text.strip():
+                cell.source = _clean(text)
+            out.append(cell)
+            continue
+        before, section, after = parts
+        placed = True
+        if before.strip():
+            out.append(nbformat.v4.new_markdown_cell(_clean(before), id=f"{cell.id}-before"[:64]))
+        cell.source = _clean(section)
+        out.append(cell)
+        out.extend(_exercise_cells(key, exercise_items(section), warnings))
+        if after.strip():
+            out.append(nbformat.v4.new_markdown_cell(_clean(after), id=f"{cell.id}-after"[:64]))
+    if not placed:
+        warnings.append(f"notebook {key}: no '## Exercises' heading; no cells to fill in")
+    nb.cells = out
+    nbformat.validate(nb)
+    return nb
+
+
+def write_student_edition(paths: list[Path], out_dir: Path) -> tuple[list[Path], list[str]]:
+    """Write the student edition of ``paths`` into ``out_dir``; return the files and warnings."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, warnings = [], []
+    for path in sorted(paths):
+        nb = nbformat.read(path, as_version=4)
+        target = out_dir / path.name
+        nbformat.write(student_notebook(nb, notebook_key(path), warnings), target)
+        written.append(target)
+    return written, warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="teacher's notebooks (default: notebooks/0*.ipynb)")
+    parser.add_argument("--out", type=Path, default=REPO / "student", help="folder to write into")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((REPO / "notebooks").glob("0*.ipynb"))
+    if not paths:
+        parser.error("no notebooks to convert")
+    written, warnings = write_student_edition(paths, args.out)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    checks = sum(1 for p in written for c in nbformat.read(p, 4).cells
+                 if c.cell_type == "code" and "selfcheck.check(" in c.source)
+    print(f"wrote {len(written)} notebooks to {args.out} ({checks} self-check cells)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
