@@ -1,9 +1,12 @@
 # Two commands for a reader:
-#   make all    set up the environment, get the data, execute the notebooks 01-07 top to bottom
+#   make all    set up the environment, get the data, execute the notebooks 01-08 top to bottom
 #   make test   get the data if missing, then run every test: pytest --nbval over tests/ and
 #               notebooks/, on two workers
 #               (each notebook stays on one worker, its cells in order); the stored outputs
 #               hold on any CPU: TF_ENABLE_ONEDNN_OPTS=0 make test passes too (docs/testing.md)
+# and one for a teacher:
+#   make student  write student/0*.ipynb, the notebooks to assign: no solutions, a cell to fill
+#                 in and a self-check under each exercise (student/ is not committed)
 PYTHON ?= python3.11
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -12,7 +15,7 @@ PY := $(VENV)/bin/python
 TF_CPP_MIN_LOG_LEVEL ?= 3
 export TF_CPP_MIN_LOG_LEVEL
 
-.PHONY: all setup data notebooks test benchmarks clean-venv
+.PHONY: all setup data notebooks test student benchmarks clean-venv
 
 all: setup data notebooks
 
@@ -37,6 +40,10 @@ notebooks: setup
 TESTS ?=
 test: setup data
 	$(PY) -m pytest --nbval -n 2 --dist loadfile $(TESTS)
+
+# the teacher's notebooks stay as they are; the student edition is written beside them
+student: setup
+	$(PY) tools/student_edition.py --out student notebooks/0*.ipynb
 
 benchmarks: setup
 	$(PY) benchmarks/train_throughput.py

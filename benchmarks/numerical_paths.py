@@ -5,8 +5,8 @@ TensorFlow runs a convolution on oneDNN (x86, with or without AVX-512), on Eigen
 This script computes, on one path, the figures the notebooks print from the model's arithmetic:
 every shipped model's logits on its validation and test photos (one view and the test-time
 augmentation its card chose; for the gemstones also greyscale, hue-turned and tile-shuffled),
-VarGrad maps of notebook 05's six photos, and the deletion and insertion areas of its eight
-(black and blur). Run it on two paths, then compare:
+VarGrad maps of notebook 05's six photos, and the deletion and insertion areas of notebook
+06's eight (black and blur). Run it on two paths, then compare:
 
     python benchmarks/numerical_paths.py compute /tmp/on.npz
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/numerical_paths.py compute /tmp/off.npz
@@ -52,6 +52,7 @@ def compute(out: str) -> None:
             images = split.test.images[pick]
             targets = explain.predicted_classes(model, images)
             figures["VarGrad maps (6 photos)"] = explain.vargrad(model, images, targets, seed=0)
+            # notebook 06's eight photos for deletion and insertion
             sample = np.random.default_rng(1).choice(len(split.test), size=8, replace=False)
             f_images = split.test.images[sample]
             f_targets = explain.predicted_classes(model, f_images)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m gemlib {train,evaluate,colour,saliency,explain,download}``."""
+"""Command line: ``python -m gemlib {train,evaluate,colour,saliency,backdrop,explain,features,download}``."""
 
 from __future__ import annotations
 
@@ -215,10 +215,58 @@ def _saliency(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backdrop(args: argparse.Namespace) -> int:
+    import json
+    import time
+
+    from gemlib import card as cards
+    from gemlib.backdrop import backdrop_report
+    from gemlib.saliency_report import pick_images
+
+    start = time.perf_counter()
+    card = cards.load_card(args.model)
+    data = cards.load_data(card, splits=("test",), root=args.data_root)
+    model, card = cards.load_model(args.model, data.classes)
+    pick = pick_images(len(data.test), args.n_images, args.seed)
+    report = backdrop_report(model, data.test.images, data.test.labels, pick, args.n_samples,
+                             seed=args.seed)
+    files = data.test_files()
+    report["map_test_files"] = [files[i] for i in pick]
+    report["n_test"] = int(len(data.test))
+    report["command"] = (f"python -m gemlib backdrop --model {args.model} --n-images {args.n_images}"
+                         f" --n-samples {args.n_samples}")
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    if not args.no_card:
+        cards.update_card(args.model, backdrop=report)
+    print(json.dumps({k: v for k, v in report.items() if k != "map_test_files"}, indent=2))
+    return 0
+
+
 def _explain(args: argparse.Namespace) -> int:
     from gemlib.explain_cli import explain_image
 
     return explain_image(args.image, args.model, args.samples, args.noise, args.output)
+
+
+def _features(args: argparse.Namespace) -> int:
+    from gemlib import card as cards
+    from gemlib.neighbours import Neighbours, features_path, image_features
+    from gemlib.ood import PERCENTILE, familiarity_threshold, top_probability
+
+    card = cards.load_card(args.model)
+    data = cards.load_data(card, splits=("train", "val"), root=args.data_root)
+    model, card = cards.load_model(args.model, data.classes)
+    found = Neighbours(image_features(model, data.train.images), data.files()["train_files"],
+                       data.train.labels)
+    out = found.save(features_path(args.model))
+    val_top = top_probability(model, data.val.images)
+    familiarity = {"threshold": familiarity_threshold(val_top, PERCENTILE), "percentile": PERCENTILE,
+                   "split": "val", "n": len(val_top), "features_file": out.name,
+                   "command": f"python -m gemlib features --model {args.model}"}
+    cards.update_card(args.model, familiarity=familiarity)
+    print(f"{len(found.paths)} training photos' features ({found.features.shape[1]} each) -> {out}")
+    print(json.dumps(familiarity))
+    return 0
 
 
 def _download(args: argparse.Namespace) -> int:
@@ -312,6 +360,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-card", action="store_true")
     r.set_defaults(func=_saliency)
 
+    b = sub.add_parser("backdrop", help="the backdrop replaced on every test photo, and VarGrad's "
+                                        "mass on the stone on a sample; stored in the model card")
+    b.add_argument("--model", default="models/gemstones.keras")
+    b.add_argument("--data-root", default=None)
+    b.add_argument("--n-images", type=int, default=64, help="photos whose VarGrad maps are drawn")
+    b.add_argument("--n-samples", type=int, default=20, help="noisy copies per VarGrad map")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--no-card", action="store_true")
+    b.set_defaults(func=_backdrop)
+
     x = sub.add_parser("explain", help="top-5 classes and a VarGrad figure for one image")
     x.add_argument("image")
     x.add_argument("--model", default="models/gemstones.keras")
@@ -319,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--noise", type=float, default=0.15)
     x.add_argument("-o", "--output", default="explanation.png")
     x.set_defaults(func=_explain)
+
+    f = sub.add_parser("features", help="training photos' features (nearest photos) and the "
+                                        "familiarity threshold; threshold stored in the model card")
+    f.add_argument("--model", default="models/gemstones.keras")
+    f.add_argument("--data-root", default=None)
+    f.set_defaults(func=_features)
 
     d = sub.add_parser("download", help="find a dataset, downloading it if it is not on disk")
     d.add_argument("dataset", choices=["gemstones", "architecture"])

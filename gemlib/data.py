@@ -1,12 +1,13 @@
 """Finding, auditing and loading the image datasets.
 
-Everything that reads an image goes through :func:`load_image`, so training,
-evaluation and explanation all see the same pixels.
+Everything that reads an image goes through :func:`decode_image` (:func:`load_image` for a
+path), so training, evaluation, explanation and an uploaded photo all see the same pixels.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import warnings
 from collections import Counter
@@ -172,8 +173,103 @@ def _exif_upright(img: Image.Image) -> Image.Image:
         return img
 
 
+#: Photos smaller than this many pixels on a side are refused by the photo paths (``min_side``).
+MIN_SIDE = 16
+
+
+def _describe(source: bytes | str | os.PathLike, name: str | None) -> str:
+    return name if name is not None else ("uploaded file" if isinstance(source, bytes) else str(source))
+
+
+def decode_image(
+    source: bytes | str | os.PathLike,
+    size: int | None = None,
+    name: str | None = None,
+    min_side: int = 0,
+) -> np.ndarray:
+    """Decode an image file or its bytes into an 8-bit RGB array: the one decoder.
+
+    EXIF rotation is applied (:func:`_exif_upright`); every mode becomes RGB (:func:`_to_rgb`:
+    greyscale gives three equal channels, 16-bit is scaled to 8 bits, CMYK and palettes are
+    converted, transparency is composited onto white). A JPEG is decoded at reduced scale
+    (Pillow's ``draft``) when ``size`` is given, so a huge photo costs little memory. Photos
+    with more pixels than ``PIL.Image.MAX_IMAGE_PIXELS`` are refused before decoding.
+
+    Parameters
+    ----------
+    source : bytes or str or os.PathLike
+        The file's bytes (an upload) or its path.
+    size : int, optional
+        Resize (the whole image, aspect not kept) to ``size`` x ``size``.
+    name : str, optional
+        What error messages call the file (default: its path, or "uploaded file").
+    min_side : int
+        Refuse photos narrower or lower than this (0: accept any).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``uint8`` array of shape (H, W, 3).
+
+    Raises
+    ------
+    DataError
+        One line naming the file and the fix: missing, empty, not an image, truncated,
+        too many pixels, or smaller than ``min_side``.
+    """
+    label = _describe(source, name)
+    if isinstance(source, bytes):
+        stream, n_bytes = io.BytesIO(source), len(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"{label}: no such image file; check the path.")
+        stream, n_bytes = path, path.stat().st_size
+    if n_bytes == 0:
+        raise DataError(f"{label}: the file is empty (0 bytes); give the photo again or another copy.")
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        if isinstance(source, bytes):  # an upload, in the notebook's thread: its one line suffices
+            with warnings.catch_warnings():  # (not around paths: datasets decode in threads)
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                img = Image.open(stream)
+        else:
+            img = Image.open(stream)
+        with img:
+            if limit and img.width * img.height > limit:
+                raise Image.DecompressionBombError(f"{img.width} x {img.height} pixels")
+            if min(img.size) < min_side:
+                raise DataError(
+                    f"{label}: {img.width} x {img.height} pixels is too small (under {min_side} "
+                    f"on a side); give a larger photo, at least {min_side} x {min_side}."
+                )
+            if size is not None and img.format == "JPEG":
+                img.draft("RGB", (size, size))
+            img.load()
+            img = _to_rgb(_exif_upright(img))
+            if size is not None:
+                img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+            return np.asarray(img, dtype=np.uint8).copy()
+    except Image.DecompressionBombError as exc:
+        raise DataError(
+            f"{label}: refused, too many pixels to decode safely (limit {limit} pixels; {exc}); "
+            "give a smaller copy of the photo."
+        ) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, DataError):
+            raise
+        if isinstance(exc, UnidentifiedImageError):  # its message names a BytesIO's address
+            why = "not a readable image (no image format recognised)"
+        else:
+            why = ("cut short (truncated)" if "truncat" in str(exc).lower() else "not a readable image")
+            why += f" ({exc})"
+        raise DataError(
+            f"{label}: {why}; replace the file with a good copy (JPEG, PNG or WebP)."
+        ) from exc
+
+
 def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
-    """Decode one image file into an 8-bit RGB array.
+    """Decode one image file into an 8-bit RGB array (:func:`decode_image` of a path).
 
     The one decoder used by training, evaluation and explanation. EXIF rotation
     is applied; greyscale becomes three equal channels; CMYK and palette images
@@ -196,32 +292,10 @@ def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
     Raises
     ------
     DataError
-        When the file is missing, does not decode completely, or has more pixels than
-        Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS`` x 2).
+        When the file is missing or empty, does not decode completely, or has more pixels
+        than Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such image file; check the path.")
-    try:
-        with Image.open(path) as img:
-            if size is not None and img.format == "JPEG":
-                img.draft("RGB", (size, size))
-            img.load()
-            img = _exif_upright(img)
-            img = _to_rgb(img)
-            if size is not None:
-                img = img.resize((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
-            return np.asarray(img, dtype=np.uint8).copy()
-    except Image.DecompressionBombError as exc:
-        raise DataError(
-            f"{path}: refused, too many pixels to decode safely ({exc}); "
-            "give a smaller copy of the photo."
-        ) from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise DataError(
-            f"{path}: not a readable image ({exc}); replace the file with a good copy "
-            "or delete it."
-        ) from exc
+    return decode_image(Path(path), size)
 
 
 # --------------------------------------------------------------------------- audit
@@ -338,6 +412,45 @@ def perceptual_hash(path: str | os.PathLike) -> int | None:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
     return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def perceptual_hash_steps(image: np.ndarray, hash_size: int = 8, highfreq_factor: int = 4) -> dict:
+    """The steps of ``imagehash.phash`` on an image array, each kept for drawing.
+
+    The photo is turned grey and shrunk to a small grid (32 x 32), the grid's 2-D discrete cosine
+    transform is taken, and its top-left 8 x 8 block (the lowest frequencies: the coarse layout
+    of light and dark) is compared with its own median: above is 1, below is 0.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W, 3) RGB or (H, W) grey, uint8.
+    hash_size, highfreq_factor : int
+        ``imagehash.phash``'s settings (bits per side; the grid is their product per side).
+
+    Returns
+    -------
+    dict
+        ``grey`` (small grey grid, uint8), ``dct`` (its low-frequency block), ``median``,
+        ``bits`` (hash_size x hash_size bool, the same as ``imagehash.phash(...).hash``) and
+        ``hash`` (the bits read as one int, as :func:`perceptual_hash` gives).
+    """
+    from scipy.fft import dct
+
+    arr = np.asarray(image)
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4)):
+        raise DataError(f"perceptual_hash_steps: expected an (H, W) or (H, W, 3) image, got shape {arr.shape}; "
+                        "pass one photo, not a batch")
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    side = hash_size * highfreq_factor
+    img = Image.fromarray(arr.astype(np.uint8))
+    grey = np.asarray(img.convert("L").resize((side, side), Image.Resampling.LANCZOS))
+    low = dct(dct(grey, axis=0), axis=1)[:hash_size, :hash_size]
+    median = float(np.median(low))
+    bits = low > median
+    return {"grey": grey, "dct": low, "median": median, "bits": bits,
+            "hash": int("".join("1" if b else "0" for b in bits.ravel()), 2)}
 
 
 def duplicate_groups(
@@ -532,20 +645,23 @@ class Dataset:
 
 
 def _decode_many(paths: list[str], size: int, workers: int = 4) -> tuple[np.ndarray, list[str]]:
-    """Decode paths; return the stacked images and the paths that failed."""
+    """Decode paths; return the stacked images and the paths that failed.
 
-    def one(p: str) -> np.ndarray | None:
+    Each image is written into one array as it is decoded (no list of images to stack: that
+    held every split twice at its peak, 158 MB more for the gemstones at 128 px)."""
+    arr = np.empty((len(paths), size, size, 3), np.uint8)
+
+    def one(i: int) -> bool:
         try:
-            return load_image(p, size)
+            arr[i] = load_image(paths[i], size)
         except DataError:
-            return None
+            return False
+        return True
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        out = list(pool.map(one, paths))
-    bad = [p for p, a in zip(paths, out) if a is None]
-    good = [a for a in out if a is not None]
-    arr = np.stack(good) if good else np.zeros((0, size, size, 3), np.uint8)
-    return arr, bad
+        ok = np.fromiter(pool.map(one, range(len(paths))), bool, count=len(paths))
+    bad = [p for p, good in zip(paths, ok) if not good]
+    return (arr if ok.all() else arr[ok]), bad
 
 
 def _files_by_class(folder: Path, classes: list[str]) -> tuple[list[str], list[int], list[str]]:

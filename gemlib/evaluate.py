@@ -47,7 +47,7 @@ def tta_views(images: np.ndarray, tta: str = "none") -> list[np.ndarray]:
 
 
 def predict_logits(
-    model: keras.Model, images: np.ndarray, batch_size: int = 64, tta: bool | str = False
+    model: keras.Model, images: np.ndarray, batch_size: int = 16, tta: bool | str = False
 ) -> np.ndarray:
     """Logits for ``uint8`` or float images 0-255 (N, H, W, 3).
 
@@ -58,7 +58,8 @@ def predict_logits(
     images : numpy.ndarray
         Batch of images.
     batch_size : int
-        Prediction batch size.
+        Prediction batch size. 16 keeps a 128 px batch's activations near 30 MB (64 held
+        0.12 GiB more at the peak); the logits do not depend on it.
     tta : bool or str
         Test-time augmentation: a key of :data:`TTA_VIEWS` (logits averaged over
         the views); ``True`` means ``"flips"``, ``False`` ``"none"``.
@@ -174,8 +175,12 @@ def _mistakes(labels: np.ndarray, predicted: np.ndarray, n_classes: int) -> np.n
     return cm
 
 
-def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str], top: int = 10) -> pd.DataFrame:
-    """The most frequent (true, predicted) mistakes, with counts and the share of the true class."""
+def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str], top: int | None = 10) -> pd.DataFrame:
+    """The most frequent (true, predicted) mistakes, with counts and the share of the true class.
+
+    Sorted by count, ties in alphabetical order of the true, then the predicted class (so among
+    tied pairs the first ``top`` are an alphabetical cut, not a ranking); ``top=None`` keeps all.
+    """
     cm = _mistakes(labels, predicted, len(classes))
     support = np.bincount(labels, minlength=len(classes))
     pairs = [
@@ -183,7 +188,8 @@ def most_confused(labels: np.ndarray, predicted: np.ndarray, classes: list[str],
         for i, j in zip(*np.nonzero(cm))
     ]
     table = pd.DataFrame(pairs, columns=["true", "predicted", "count", "share_of_true"])
-    return table.sort_values(["count", "true", "predicted"], ascending=[False, True, True]).head(top).reset_index(drop=True)
+    table = table.sort_values(["count", "true", "predicted"], ascending=[False, True, True])
+    return (table if top is None else table.head(top)).reset_index(drop=True)
 
 
 def confused_block(labels: np.ndarray, predicted: np.ndarray, n_classes: int, size: int = 15) -> list[int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import layers
 
 
@@ -143,3 +144,35 @@ def replace_head(backbone: keras.Model, num_classes: int, dropout: float = 0.3, 
         h = layers.Dropout(dropout, name="new_head_dropout")(h)
     logits = layers.Dense(num_classes, name="new_logits")(h)
     return keras.Model(backbone.input, logits, name=name)
+
+
+def stride_coverage(kernel: int, stride: int = 2, size: int = 16) -> np.ndarray:
+    """How many kernel windows of a strided convolution cover each input pixel.
+
+    The windows are placed as Keras places them with ``padding="same"``: ``ceil(size / stride)``
+    outputs per axis, and the padding needed to fit them split with the smaller half first.
+    Counting along one axis and multiplying the two axes gives the 2-D count.
+
+    Parameters
+    ----------
+    kernel : int
+        Side of the square kernel.
+    stride : int
+        Step between windows.
+    size : int
+        Side of the square input.
+
+    Returns
+    -------
+    numpy.ndarray
+        (size, size) int counts; a 5 x 5 kernel at stride 2 covers inner pixels 9, 6 or 4 times,
+        a 4 x 4 one covers every inner pixel 4 times.
+    """
+    if kernel < 1 or stride < 1 or size < 1:
+        raise ValueError(f"kernel, stride and size must be positive, got {kernel}, {stride}, {size}")
+    outputs = -(-size // stride)
+    pad_before = max((outputs - 1) * stride + kernel - size, 0) // 2
+    counts = np.zeros(size, np.int64)
+    for start in range(-pad_before, -pad_before + outputs * stride, stride):
+        counts[max(start, 0) : max(start + kernel, 0)] += 1
+    return np.outer(counts, counts)

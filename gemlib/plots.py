@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -47,11 +49,22 @@ def image_grid(images: Sequence[np.ndarray], titles: Sequence[str] | None = None
 
 
 def size_scatter(table: pd.DataFrame) -> Figure:
-    """Width against height of every readable image, coloured by mode."""
+    """Width against height of every readable image, one colour per mode.
+
+    Modes are drawn from the commonest to the rarest, so rare ones sit on top; modes other than
+    the commonest get larger outlined markers, so a handful of files stays visible.
+    """
     fig, ax = plt.subplots(figsize=(5, 4))
     ok = table[table["readable"]]
-    sns.scatterplot(data=ok, x="width", y="height", hue="mode", s=10, ax=ax)
-    ax.set(xscale="log", yscale="log", title="image sizes (pixels)")
+    modes = ok["mode"].value_counts().index
+    for i, mode in enumerate(modes):
+        rows = ok[ok["mode"] == mode]
+        rare = i > 0
+        ax.scatter(rows["width"], rows["height"], s=60 if rare else 8, marker="D" if rare else "o",
+                   color=f"C{i}", edgecolor="k" if rare else "none", linewidth=0.8,
+                   zorder=3 + i, label=f"{mode} ({len(rows):,})")
+    ax.legend(title="mode (files)")
+    ax.set(xscale="log", yscale="log", xlabel="width", ylabel="height", title="image sizes (pixels)")
     fig.tight_layout()
     return fig
 
@@ -70,14 +83,68 @@ def palette_strips(palettes: dict[str, np.ndarray], cols: int = 3) -> Figure:
     return fig
 
 
-def colour_scatter(stats: pd.DataFrame) -> Figure:
-    """Mean hue against mean saturation per class, points drawn in each class's mean colour."""
-    fig, ax = plt.subplots(figsize=(7, 5))
+def colour_scatter(stats: pd.DataFrame, first: Sequence[str] = (), fontsize: float = 8) -> Figure:
+    """Mean hue against mean saturation per class, points drawn in each class's mean colour.
+
+    A label is drawn only where it fits: beside its point (right, left, above or below), inside
+    the axes, clear of every other label and point; the others are left out rather than
+    overlapped. The classes in ``first`` are placed before the rest.
+    """
+    fig, ax = plt.subplots(figsize=(10, 6.5))
     colours = stats[["mean_r", "mean_g", "mean_b"]].to_numpy() / 255.0
     ax.scatter(stats["hue"], stats["saturation"], c=colours, s=80, edgecolor="k", linewidth=0.4)
-    for _, r in stats.iterrows():
-        ax.annotate(r["label"], (r["hue"], r["saturation"]), fontsize=5, alpha=0.7)
-    ax.set(xlabel="mean hue (circular, degrees)", ylabel="mean saturation", title="classes in colour space")
+    ax.set(xlabel="mean hue (circular, degrees)", ylabel="mean saturation", xlim=(-15, 375),
+           title="classes in colour space (a label is shown where it fits)")
+    fig.tight_layout()
+    renderer = fig.canvas.get_renderer()
+    points = ax.transData.transform(stats[["hue", "saturation"]].to_numpy(float))
+    radius = 5.0 * fig.dpi / 72  # the marker's radius (s=80 points squared), in pixels
+    taken = [(x - radius, y - radius, x + radius, y + radius) for x, y in points]
+    frame = ax.get_window_extent(renderer)
+    order = [i for name in first for i in np.flatnonzero(stats["label"].to_numpy() == name)]
+    order += [i for i in range(len(stats)) if i not in order]
+    offsets = [(7, -3, "left"), (-7, -3, "right"), (0, 6, "center"), (0, -12, "center")]
+    for i in order:
+        for dx, dy, ha in offsets:
+            text = ax.annotate(stats["label"].iloc[i], tuple(stats[["hue", "saturation"]].iloc[i]),
+                               xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=fontsize)
+            box = text.get_window_extent(renderer)
+            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            clear = all(box.x1 < a or box.x0 > c or box.y1 < b or box.y0 > d
+                        for k, (a, b, c, d) in enumerate(taken) if k != i)
+            if inside and clear:
+                taken.append((box.x0, box.y0, box.x1, box.y1))
+                break
+            text.remove()
+    return fig
+
+
+def hue_circle(hues: Sequence[float]) -> Figure:
+    """Hues (degrees) as points on the colour wheel, their circular mean and their arithmetic mean.
+
+    Each hue is a unit arrow at its angle; the circular mean is the direction of the arrows' sum
+    (the mean of the sines against the mean of the cosines); the arithmetic mean of the numbers
+    is marked beside it for contrast.
+    """
+    angles = np.radians(np.asarray(hues, float))
+    mean_sin, mean_cos = np.sin(angles).mean(), np.cos(angles).mean()
+    circular = np.degrees(np.arctan2(mean_sin, mean_cos)) % 360
+    arithmetic = float(np.mean(hues))
+    fig, ax = plt.subplots(figsize=(4.6, 4.6))
+    ring = np.radians(np.arange(361))
+    ax.scatter(np.cos(ring), np.sin(ring), c=np.arange(361) / 360, cmap="hsv", s=40, linewidths=0)
+    for h, a in zip(hues, angles):
+        ax.annotate("", (np.cos(a), np.sin(a)), (0, 0), arrowprops={"arrowstyle": "->", "color": "0.3"})
+        ax.text(1.18 * np.cos(a), 1.18 * np.sin(a), f"{h:g}°", ha="center", va="center", fontsize=9)
+    ax.annotate("", (mean_cos, mean_sin), (0, 0), arrowprops={"arrowstyle": "-|>", "color": "k", "lw": 2})
+    for value, marker, name in ((circular, "o", "circular mean"), (arithmetic, "X", "arithmetic mean")):
+        a = np.radians(value)
+        ax.plot(np.cos(a), np.sin(a), marker, ms=11, mfc="white", mec="k",
+                label=f"{name}: {round(value) % 360}°")
+    ax.set(xlim=(-1.45, 1.45), ylim=(-1.45, 1.45), aspect="equal",
+           title="hue is an angle: average the arrows, not the numbers")
+    ax.axis("off")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, -0.12), fontsize=9, ncol=1)
     fig.tight_layout()
     return fig
 
@@ -93,20 +160,28 @@ def metric_curves(history: pd.DataFrame, columns: dict[str, str], title: str = "
     return fig
 
 
-def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy")) -> Figure:
+def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy"),
+                    xlabel: str = "epoch", shade: tuple[float, float, str] | None = None) -> Figure:
     """Training and validation curves of one or more runs (``history.csv`` tables).
 
     With more than two runs the legend names each run once (solid: training, dashed: validation)
-    and sits beside the axes, so it hides no curve.
+    and sits beside the axes, so it hides no curve. The x axis counts from 1 with integer ticks;
+    ``shade = (first, last, label)`` shades those x values (inclusive) as one labelled band, e.g. a
+    transfer run's head-only passes.
     """
+    from matplotlib.ticker import MaxNLocator
+
     many = len(histories) > 2
     fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics) + (3 if many else 0), 3.5), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
+        if shade is not None:
+            ax.axvspan(shade[0] - 0.5, shade[1] + 0.5, color="0.88", zorder=0, label=shade[2])
         for name, h in histories.items():
             ep = h["epoch"] + 1
             line = ax.plot(ep, h[metric], label=name if many else f"{name} train")[0]
             ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=None if many else f"{name} validation")
-        ax.set(xlabel="epoch", title=f"{metric} (solid: training, dashed: validation)" if many else metric)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set(xlabel=xlabel, title=f"{metric} (solid: training, dashed: validation)" if many else metric)
         ax.legend(fontsize=7, **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if many else {}))
     fig.tight_layout()
     return fig
@@ -135,26 +210,63 @@ def learning_rate(schedule: pd.DataFrame) -> Figure:
 
 
 def reliability(table: pd.DataFrame, ece: float) -> Figure:
-    """Reliability diagram from :func:`gemlib.evaluate.calibration`."""
-    fig, ax = plt.subplots(figsize=(4.5, 4.5))
+    """Reliability diagram from :func:`gemlib.evaluate.calibration`, each bar labelled with its count.
+
+    A bin of few images gives a noisy bar, so the number of images in each bin is written at its foot.
+    """
+    fig, ax = plt.subplots(figsize=(5, 4.6))
     t = table.dropna()
-    ax.bar(t["low"], t["accuracy"], width=t["high"] - t["low"], align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+    bars = ax.bar(t["low"], t["accuracy"], width=t["high"] - t["low"], align="edge", edgecolor="k", alpha=0.7,
+                  label="accuracy in the bin")
+    for bar, count in zip(bars, t["count"]):  # at the foot of the bar, clear of the diagonal
+        ax.text(bar.get_x() + bar.get_width() / 2, 0.015, str(int(count)), ha="center", va="bottom", fontsize=8,
+                color="white", fontweight="bold")
     ax.plot([0, 1], [0, 1], "k--", label="perfect calibration")
-    ax.set(xlabel="confidence", ylabel="accuracy", title=f"reliability (ECE = {ece:.3f})", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(fontsize=8)
+    ax.plot([], [], " ", label="number at a bar's foot: images in the bin")
+    ax.set(xlabel="confidence (highest probability)", ylabel="accuracy", title=f"reliability (ECE = {ece:.3f})",
+           xlim=(0, 1), ylim=(0, 1))
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
 
 
-def confused_pairs(pairs: pd.DataFrame, examples: dict[str, np.ndarray], n: int = 6) -> Figure:
-    """Each confused (true, predicted) pair as two example images side by side."""
-    pairs = pairs.head(n)
-    fig, axes = plt.subplots(len(pairs), 2, figsize=(4, 2 * len(pairs)), squeeze=False)
-    for row, (_, r) in zip(axes, pairs.iterrows()):
-        for ax, label, kind in ((row[0], r["true"], "true"), (row[1], r["predicted"], "taken for")):
-            ax.imshow(examples[label])
-            ax.set_title(f"{kind}: {label}" + (f" ({r['count']}x)" if kind == "true" else ""), fontsize=7)
-            ax.axis("off")
+def confused_pairs(pairs: pd.DataFrame, images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
+                   classes: Sequence[str], examples: dict[str, np.ndarray], per_row: int = 2) -> Figure:
+    """The mistakes behind each confused pair, beside a photo of the class they were taken for.
+
+    Parameters
+    ----------
+    pairs : pandas.DataFrame
+        ``true`` and ``predicted`` class names, e.g. from :func:`gemlib.evaluate.most_confused`.
+    images, labels, predicted : numpy.ndarray
+        The scored images, their true classes and the model's classes (indices into ``classes``).
+    classes : sequence of str
+        Class names.
+    examples : dict
+        Class name -> one photo of that class (e.g. a training photo), drawn after the mistakes.
+    per_row : int
+        Pairs side by side in one row of the figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per pair: every image of ``true`` predicted as ``predicted``, then ``examples[predicted]``.
+    """
+    index = {c: i for i, c in enumerate(classes)}
+    rows_of = list(pairs[["true", "predicted"]].itertuples(index=False))
+    shown = [np.flatnonzero((labels == index[t]) & (predicted == index[p])) for t, p in rows_of]
+    width = max((len(s) for s in shown), default=0) + 1
+    n_rows = max(1, -(-len(rows_of) // per_row))
+    fig, axes = plt.subplots(n_rows, per_row * width, figsize=(1.55 * per_row * width, 1.95 * n_rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, ((true, pred), photos) in enumerate(zip(rows_of, shown)):
+        group = axes[k // per_row, (k % per_row) * width : (k % per_row + 1) * width]
+        for ax, i in zip(group, photos):
+            ax.imshow(images[i])
+            ax.set_title(f"{true}\ntaken for {pred}", fontsize=7)
+        group[-1].imshow(examples[pred])
+        group[-1].set_title(f"a {pred}\n(for comparison)", fontsize=7, color="0.35")
     fig.tight_layout()
     return fig
 
@@ -186,7 +298,7 @@ def saliency_rows(
     """One row per image: the photo, then per method its heatmap and the heatmap over the photo.
 
     Column labels (photo, method, method over photo) head the first row; ``row_labels`` (say
-    "true: Ruby / explained: Garnet Red") stand at the left of each row; one colourbar serves
+    "true: Ruby / explained: Garnet Red") stand, horizontal and wrapped, at the left of each row; one colourbar serves
     every heatmap, which are on the same [0, 1] scale (:func:`gemlib.explain.to_heatmap`).
     Pixels are drawn as blocks (no smoothing), so a grid seen in a map is the map's own.
 
@@ -229,27 +341,171 @@ def saliency_rows(
                 spine.set_visible(False)
             if i == 0:
                 ax.set_title(title, fontsize=8)
-        if row_labels is not None:
-            axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
+        if row_labels is not None:  # horizontal and wrapped, so long labels never collide
+            label = "\n".join(textwrap.fill(line, 22) for line in row_labels[i].split("\n"))
+            axes[i, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center",
+                                  labelpad=6)
     mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
     fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label="saliency (1 = 99th percentile)")
     return fig
 
 
-def sanity_curves(table: pd.DataFrame) -> Figure:
+#: Panel titles of the similarity measures of :func:`gemlib.sanity.map_similarity`.
+SIMILARITY_TITLES = {"spearman_abs": "Spearman rank correlation (absolute maps)",
+                     "spearman_signed": "Spearman rank correlation (signed maps)",
+                     "ssim": "SSIM (structural similarity)"}
+
+#: Plain labels for the layer groups of :func:`gemlib.sanity.cascading_randomisation`, as the
+#: schematic :func:`gemlib.diagrams.cascading_randomisation` names them.
+LAYER_LABELS = {"final_bn": "final BN", "stage1_block1": "stage 1", "stage2_block1": "stage 2",
+                "stage3_block1": "stage 3", "stage4_block1": "stage 4"}
+
+
+def layer_label(name: str) -> str:
+    """The plain label of a layer group ("stage4_block1" -> "stage 4"); other names unchanged."""
+    return LAYER_LABELS.get(name, name)
+
+
+def sanity_curves(table: pd.DataFrame,
+                  metrics: Sequence[str] = ("spearman_abs", "spearman_signed", "ssim")) -> Figure:
     """Similarity to the trained model's map as layers are randomised, per method and metric."""
-    mean = table.groupby(["step", "layer", "method"], sort=False)[["spearman_abs", "spearman_signed", "ssim"]].mean().reset_index()
+    metrics = list(metrics)
+    mean = table.groupby(["step", "layer", "method"], sort=False)[metrics].mean().reset_index()
     labels = mean.drop_duplicates("step").sort_values("step")["layer"].tolist()
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4), sharey=True)
-    for ax, metric in zip(axes, ["spearman_abs", "spearman_signed", "ssim"]):
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), sharey=True, squeeze=False)
+    axes = axes[0]
+    for ax, metric in zip(axes, metrics):
         for m, g in mean.groupby("method"):
             ax.plot(g["step"], g[metric], "o-", label=m, color=METHOD_COLOURS.get(m))
-        ax.set_xticks(range(len(labels)), labels, rotation=70, fontsize=7)
+        ax.set_xticks(range(len(labels)), [layer_label(x) for x in labels], rotation=45, ha="right",
+                      rotation_mode="anchor", fontsize=9)
         ax.axhline(0, color="k", lw=0.5)
-        ax.set(title=metric.replace("_", " "), xlabel="randomised down to")
+        ax.set(title=SIMILARITY_TITLES.get(metric, metric), xlabel="randomised down to")
     axes[0].set_ylabel("similarity to the trained model's map")
     axes[0].legend()
     fig.tight_layout()
+    return fig
+
+
+def randomisation_maps(
+    images: np.ndarray,
+    maps: dict[str, np.ndarray],
+    layers: Sequence[str],
+    cmap: str = "inferno",
+) -> Figure:
+    """The maps themselves as layers are randomised (Adebayo et al. 2018, their Figure 2).
+
+    One row per photo and method, one column per step: the photo, then the trained model's map,
+    then the map once every group down to the column's layer is random.
+
+    Parameters
+    ----------
+    images : numpy.ndarray
+        (N, H, W, 3) ``uint8`` photos.
+    maps : dict
+        Method name -> (steps, N, H, W) heatmaps in [0, 1] (step 0: the trained model).
+    layers : sequence of str
+        One label per step ("trained", "logits", ..., "stem").
+    """
+    names = list(maps)
+    n_steps, n = maps[names[0]].shape[:2]
+    rows = [(i, name) for i in range(n) for name in names]
+    fig, axes = plt.subplots(len(rows), n_steps + 1, figsize=(1.0 * (n_steps + 1) + 1.0, 1.05 * len(rows) + 0.6),
+                             squeeze=False, layout="constrained")
+    for r, (i, name) in enumerate(rows):
+        for j in range(n_steps + 1):
+            ax = axes[r, j]
+            if j == 0:
+                if name == names[0]:
+                    ax.imshow(images[i], interpolation="nearest")
+                else:
+                    ax.axis("off")
+            else:
+                ax.imshow(maps[name][j - 1, i], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if r == 0:
+                ax.set_title("photo" if j == 0 else layer_label(layers[j - 1]), fontsize=9)
+        axes[r, 1].set_ylabel(name, fontsize=9)
+    fig.supxlabel("randomised from the logits down to this block (left to right)", fontsize=9)
+    mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
+    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.6, label="saliency (1 = 99th percentile)")
+    return fig
+
+
+def map_zoom(
+    maps: dict[str, np.ndarray], corner: tuple[int, int] = (56, 56), size: int = 16, cmap: str = "inferno"
+) -> Figure:
+    """Each heatmap whole, with a box, beside the box's pixels enlarged (a fine grid shows there).
+
+    Parameters
+    ----------
+    maps : dict
+        Name -> (H, W) heatmap in [0, 1].
+    corner : tuple of int
+        Row and column of the crop's top-left pixel.
+    size : int
+        Side of the square crop, in pixels.
+    """
+    from matplotlib.patches import Rectangle
+
+    r, c = corner
+    fig, axes = plt.subplots(1, 2 * len(maps), figsize=(2.6 * 2 * len(maps), 3.0), squeeze=False,
+                             layout="constrained")
+    for k, (name, heat) in enumerate(maps.items()):
+        whole, crop = axes[0, 2 * k], axes[0, 2 * k + 1]
+        whole.imshow(heat, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        whole.add_patch(Rectangle((c - 0.5, r - 0.5), size, size, fill=False, edgecolor="cyan", lw=1.5))
+        whole.set_title(name, fontsize=9)
+        crop.imshow(heat[r : r + size, c : c + size], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+        crop.set_title(f"{name}: the box, {size} x {size} pixels", fontsize=9)
+        for spine in crop.spines.values():
+            spine.set_edgecolor("cyan")
+            spine.set_linewidth(1.5)
+        for ax in (whole, crop):
+            ax.set_xticks([])
+            ax.set_yticks([])
+    return fig
+
+
+def stone_masks(
+    images: np.ndarray,
+    masks: np.ndarray,
+    heatmaps: np.ndarray,
+    replaced: np.ndarray,
+    row_labels: Sequence[str] | None = None,
+    cmap: str = "inferno",
+) -> Figure:
+    """Per photo: the photo, the mask's outline on it, the map with the outline, the backdrop replaced.
+
+    Parameters
+    ----------
+    images, replaced : numpy.ndarray
+        (N, H, W, 3) ``uint8`` photos, and the same with the backdrop replaced.
+    masks : numpy.ndarray
+        (N, H, W) bool stone masks.
+    heatmaps : numpy.ndarray
+        (N, H, W) maps in [0, 1].
+    row_labels : sequence of str, optional
+        One label per photo.
+    """
+    titles = ["photo", "mask outline", "map and mask outline", "backdrop replaced"]
+    n = len(images)
+    fig, axes = plt.subplots(n, 4, figsize=(7.4, 1.85 * n + 0.3), squeeze=False, layout="constrained")
+    for i in range(n):
+        for j, ax in enumerate(axes[i]):
+            if j == 2:
+                ax.imshow(heatmaps[i], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(replaced[i] if j == 3 else images[i], interpolation="nearest")
+            if j in (1, 2):
+                ax.contour(masks[i].astype(float), levels=[0.5], colors="cyan", linewidths=1.2)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(titles[j], fontsize=8)
+        if row_labels is not None:
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
     return fig
 
 
@@ -283,8 +539,8 @@ def explanation_figure(image: np.ndarray, heatmap: np.ndarray, overlay: np.ndarr
         ax.set_title(name, fontsize=9)
         ax.axis("off")
     if title:
-        fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
     return fig
 
 
@@ -345,11 +601,12 @@ def saliency_summary(report: dict) -> Figure:
     """The saliency checks at scale (a card's ``saliency`` entry) as points with 95 % intervals.
 
     Left: rank correlation of each method's map with the map of a fully randomised network,
-    beside the noise floor (two noise draws of the same method). Right: insertion and deletion
-    areas minus a random map's (above 0 on insertion and below 0 on deletion is better).
+    beside the noise floor (two noise draws of the same method). Middle: insertion area minus a
+    random order's (right of 0: better than random). Right: deletion area minus a random order's
+    (left of 0: better than random).
     """
     methods = ["gradient", "smoothgrad", "vargrad"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     y = np.arange(len(methods))
     for offset, key, label, marker in ((-0.12, "fully_randomised", "vs a fully random network", "o"),
                                        (0.12, "noise_floor", "noise floor (another noise draw)", "s")):
@@ -362,18 +619,20 @@ def saliency_summary(report: dict) -> Figure:
         ax.set_yticks(y, methods)
         ax.invert_yaxis()
     axes[0].set(xlim=(0, 1.05), xlabel="rank correlation with the trained model's map",
-                title=f"randomisation ({report['n_images']} photos)")
-    for offset, key, label in ((-0.12, "insertion_minus_random", "insertion"),
-                               (0.12, "deletion_minus_random", "deletion (to black)")):
+                title=f"randomisation ({report['n_images']} photos)\nmap of a fully random network")
+    axes[0].legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
+    for ax, key, title in ((axes[1], "insertion_minus_random",
+                            "insertion: area minus the random order's\nright of 0 = better than random"),
+                           (axes[2], "deletion_minus_random",
+                            "deletion to black: area minus the random order's\n"
+                            "left of 0 = better than random")):
         stats = [report["faithfulness"][m][key] for m in methods]
         mean = np.array([st["mean"] for st in stats])
         err = np.abs(np.array([st["ci95"] for st in stats]).T - mean)
-        axes[1].errorbar(mean, y + offset, xerr=err, fmt="o", capsize=3, label=label)
-    axes[1].axvline(0, color="grey", lw=0.8)
-    axes[1].set(xlabel="area minus the random map's",
-                title="faithfulness (insertion: right is better; deletion: left)")
-    for ax in axes:
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2)
+        ax.errorbar(mean, y, xerr=err, fmt="o", capsize=3, color="k")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_xlabel("area difference (mean, 95 % interval)")
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -426,5 +685,165 @@ def selection(table: pd.DataFrame) -> Figure:
                    marker=marker, label=f"{label}: test {r['test_accuracy']:.1%}", zorder=3)
     ax.set(xlabel="validation top-1", ylabel="test top-1", title="candidates, two ways to choose")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+def top_classes(top: Sequence[tuple[str, float]], title: str = "top 5 classes") -> Figure:
+    """Horizontal bars of the most probable classes, most probable on top (not via pyplot, so a
+    widget can draw it without the notebook showing it twice)."""
+    fig = Figure(figsize=(4.2, 2.4))
+    ax = fig.subplots()
+    names, probs = [n for n, _ in top][::-1], [p for _, p in top][::-1]
+    bars = ax.barh(names, probs, color="tab:blue")
+    ax.bar_label(bars, labels=[f"{p:.2f}" for p in probs], padding=3, fontsize=9)
+    ax.set(xlim=(0, 1.15), xlabel="probability", title=title)
+    ax.tick_params(labelsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def top_probability_groups(groups: dict[str, np.ndarray], threshold: float,
+                           title: str = "highest probability the model gives each photo") -> Figure:
+    """Box and strip plot of each group's top softmax probability, with the familiarity threshold.
+
+    ``groups`` maps a group's name to its top probabilities (:func:`gemlib.ood.top_probability`);
+    ``threshold`` is the 5th percentile of the validation photos' (:func:`gemlib.ood.familiarity_threshold`).
+    """
+    rows = pd.DataFrame([(name, float(p)) for name, ps in groups.items() for p in ps],
+                        columns=["group", "top probability"])
+    labels = {name: f"{name}\n({100 * np.mean(np.asarray(ps) < threshold):.1f} % below the line)"
+              for name, ps in groups.items()}
+    rows["group"] = rows["group"].map(labels)
+    fig, ax = plt.subplots(figsize=(8, 1.2 + 1.1 * len(groups)))
+    sns.boxplot(data=rows, x="top probability", y="group", ax=ax, color="white", showfliers=False,
+                width=0.5)
+    sns.stripplot(data=rows, x="top probability", y="group", ax=ax, size=2.5, alpha=0.45,
+                  jitter=0.2, hue="group", legend=False, palette="deep")
+    ax.axvline(threshold, color="tab:red", linestyle="--",
+               label=f"threshold {threshold:.2f}: lower than 95 % of validation photos")
+    ax.set(xlim=(0, 1), ylabel="", title=title)
+    ax.tick_params(labelsize=9)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.14 - 0.1 / len(groups)))
+    fig.tight_layout()
+    return fig
+
+
+def noisy_gradients(
+    photo: np.ndarray,
+    noisy: np.ndarray,
+    gradients: np.ndarray,
+    gradient: np.ndarray,
+    n_show: int = 3,
+) -> Figure:
+    """How SmoothGrad and VarGrad are made, drawn from real numbers.
+
+    Top row: the photo and ``n_show`` of its noisy copies, then SmoothGrad (the mean of all the
+    copies' gradients). Bottom row: the photo's own gradient, each shown copy's gradient, then
+    VarGrad (their variance). Every map is drawn with :func:`gemlib.explain.to_heatmap`.
+
+    Parameters
+    ----------
+    photo : numpy.ndarray
+        (H, W, 3) photo, 0-255.
+    noisy : numpy.ndarray
+        (N, H, W, 3) noisy copies (float; clipped to 0-255 for display only).
+    gradients : numpy.ndarray
+        (N, H, W, 3) gradient of the explained logit at each copy.
+    gradient : numpy.ndarray
+        (H, W, 3) gradient at the photo itself.
+    n_show : int
+        How many copies to draw.
+    """
+    from gemlib.explain import to_heatmap
+
+    heat = lambda g: to_heatmap(np.asarray(g)[None])[0]  # noqa: E731
+    fig, axes = plt.subplots(2, n_show + 2, figsize=(1.75 * (n_show + 2), 4.1), layout="constrained")
+    top = [(photo, "the photo")] + [(np.clip(noisy[k], 0, 255).astype(np.uint8), f"noisy copy {k + 1}")
+                                    for k in range(n_show)]
+    bottom = [(heat(gradient), "its gradient")] + [(heat(gradients[k]), f"gradient at copy {k + 1}")
+                                                   for k in range(n_show)]
+    for ax, (img, title) in zip(axes[0], top):
+        ax.imshow(img, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+    for ax, (img, title) in zip(axes[1], bottom):
+        ax.imshow(img, cmap="inferno", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(title, fontsize=9)
+    n = len(gradients)
+    axes[0, -1].imshow(heat(gradients.mean(axis=0)), cmap="inferno", vmin=0, vmax=1, interpolation="nearest")
+    axes[0, -1].set_title(f"SmoothGrad:\nmean of {n} gradients", fontsize=9)
+    axes[1, -1].imshow(heat(gradients.var(axis=0)), cmap="inferno", vmin=0, vmax=1, interpolation="nearest")
+    axes[1, -1].set_title(f"VarGrad:\nvariance of {n} gradients", fontsize=9)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return fig
+
+
+def transfer_phases(n_features: int = 256, old_classes: int = 87, new_classes: int = 25,
+                    head_passes: int = 4, total_passes: int = 20, image_size: int = 96) -> Figure:
+    """Transfer learning in two phases: a trained backbone under a new head, frozen then fine-tuned.
+
+    Left: passes 1 to ``head_passes``, the backbone frozen (grey) and only the new head training;
+    the old head is dropped. Right: the remaining passes, every layer training.
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 3.6))
+    train_colour, frozen_colour, photo_colour = "#fdd0a2", "#d9d9d9", "#f0f0f0"
+
+    def box(ax, x, y, w, h, text, face, edge="0.3", style="-"):
+        ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.1",
+                                    facecolor=face, edgecolor=edge, linestyle=style))
+        ax.text(x, y, text, ha="center", va="center", fontsize=9.5)
+
+    def arrow(ax, start, end, style="-"):
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color="0.2",
+                                     linestyle=style))
+
+    phases = ((f"passes 1-{head_passes}: head only (backbone frozen)", False),
+              (f"passes {head_passes + 1}-{total_passes}: fine-tuning (every layer trains)", True))
+    for ax, (title, backbone_trains) in zip(axes, phases):
+        ax.set(xlim=(0, 10), ylim=(0.4, 4.2), title=title)
+        ax.axis("off")
+        box(ax, 1.1, 1.6, 1.9, 1.5, f"grey photo\n{image_size}×{image_size}×3\n(3 equal\nchannels)",
+            photo_colour)
+        box(ax, 4.4, 1.6, 3.0, 2.0, f"backbone\n(gemstone weights)\nstem +\nresidual stages\n"
+            f"→ {n_features} features\n" + ("trains" if backbone_trains else "FROZEN: weights fixed"),
+            train_colour if backbone_trains else frozen_colour)
+        box(ax, 8.2, 1.6, 2.6, 1.5, f"new head\n{n_features} units\n→ {new_classes} logits\ntrains",
+            train_colour)
+        arrow(ax, (2.05, 1.6), (2.9, 1.6))
+        arrow(ax, (5.9, 1.6), (6.9, 1.6))
+        if not backbone_trains:
+            box(ax, 8.2, 3.5, 2.6, 0.9, f"gemstone head\n→ {old_classes} logits: dropped", "white",
+                edge="tab:red", style="--")
+            arrow(ax, (5.9, 2.4), (6.9, 3.3), style="--")
+    fig.tight_layout()
+    return fig
+
+
+def best_of_k(single: np.ndarray, best: np.ndarray, true_accuracy: float, k: int) -> Figure:
+    """Histograms of one candidate's test score and of the best of ``k``, over simulated draws.
+
+    Both share bins of whole score steps (scores are counts over photos, so other bins would
+    alias); a vertical line marks the true accuracy, and each histogram's mean is
+    marked by a dotted line in its colour.
+    """
+    single, best = np.asarray(single, float), np.asarray(best, float)
+    if single.ndim != 1 or best.ndim != 1 or len(single) == 0 or len(best) == 0:
+        raise ValueError("best_of_k: single and best must be non-empty 1-D arrays of scores")
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    values = np.unique(np.concatenate([single, best]))  # scores are counts / n: a lattice
+    step = float(np.diff(values).min()) if len(values) > 1 else 1.0
+    width = step * max(1, round((values[-1] - values[0]) / step / 30))  # whole steps per bin
+    bins = np.arange(values[0] - step / 2, values[-1] + width, width)
+    for scores, label, colour in ((single, "one candidate", "tab:blue"),
+                                  (best, f"best of {k}", "tab:orange")):
+        ax.hist(scores, bins=bins, alpha=0.55, color=colour, label=f"{label} (mean {scores.mean():.3f})")
+        ax.axvline(scores.mean(), color=colour, linestyle=":", linewidth=2)
+    ax.axvline(true_accuracy, color="black", linewidth=2, label=f"true accuracy {true_accuracy:.3f}")
+    ax.set(xlabel="test score", ylabel="simulated draws")
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig

@@ -82,32 +82,45 @@ def cascading_randomisation(
     n_samples: int = 20,
     noise: float = 0.15,
     seed: int = 0,
-) -> pd.DataFrame:
+    return_maps: bool = False,
+) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, np.ndarray]]:
     """Randomise weights from the logits down, one group at a time, comparing maps each step.
 
     The model is cloned, never changed. Targets are fixed (the trained model's
     classes) so every step explains the same logit.
+
+    Parameters
+    ----------
+    return_maps : bool
+        Also return every step's maps (the pictures of Adebayo et al.'s figure).
 
     Returns
     -------
     pandas.DataFrame
         Rows ``step`` (0 = trained model), ``layer`` (last group randomised),
         ``method``, ``image``, ``spearman_abs``, ``spearman_signed``, ``ssim``.
+    dict, only with ``return_maps``
+        Method -> (steps, N, H, W, C) maps, step 0 the trained model's.
     """
     clone = keras.models.clone_model(model)
     clone.set_weights(model.get_weights())
     rng = np.random.default_rng(seed)
     reference = {m: explain(m, model, images, targets, n_samples, noise, seed) for m in methods}
     rows = []
+    kept: dict[str, list[np.ndarray]] = {m: [] for m in methods}
     steps = [("trained", [])] + weighted_groups(clone)
     for step, (group, layers) in enumerate(steps):
         for layer in layers:
             randomise_layer(layer, rng)
         for m in methods:
             maps = reference[m] if step == 0 else explain(m, clone, images, targets, n_samples, noise, seed)
+            if return_maps:
+                kept[m].append(np.asarray(maps, np.float32))
             for i in range(len(images)):
                 rows.append({"step": step, "layer": group, "method": m, "image": i,
                              **map_similarity(reference[m][i], maps[i])})
+    if return_maps:
+        return pd.DataFrame(rows), {m: np.stack(v) for m, v in kept.items()}
     return pd.DataFrame(rows)
 
 
@@ -147,6 +160,44 @@ def noise_sweep(
 def blurred(image: np.ndarray, sigma: float = 5.0) -> np.ndarray:
     """Gaussian-blurred copy of an (H, W, C) image (the insertion start)."""
     return gaussian_filter(np.asarray(image, np.float32), sigma=(sigma, sigma, 0))
+
+
+def _most_salient(heatmap: np.ndarray, fraction: float) -> np.ndarray:
+    """(H, W, 1) mask of the ``fraction`` most salient pixels (rounded to whole pixels; ties in
+    raster order)."""
+    h, w = heatmap.shape
+    mask = np.zeros(h * w, bool)
+    mask[np.argsort(-heatmap.ravel(), kind="stable")[: int(round(fraction * h * w))]] = True
+    return mask.reshape(h, w, 1)
+
+
+def remove_most_salient(image: np.ndarray, heatmap: np.ndarray, fraction: float, fill: str = "black") -> np.ndarray:
+    """The image with its ``fraction`` most salient pixels removed, as :func:`deletion_insertion` removes them.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        (H, W, C) in the model's units.
+    heatmap : numpy.ndarray
+        (H, W) saliency, larger = more important (ties: the earlier pixel first).
+    fraction : float
+        Share of pixels removed, 0 to 1 (rounded to whole pixels).
+    fill : {"black", "blur"}
+        What removed pixels become: black, or the pixels of the blurred copy (:func:`blurred`).
+
+    Returns
+    -------
+    numpy.ndarray
+        (H, W, C) float32 copy.
+    """
+    x = np.asarray(image, np.float32)
+    if heatmap.shape != x.shape[:2]:
+        raise ValueError(f"heatmap shape {heatmap.shape} does not match the image's {x.shape[:2]}: "
+                         "pass the (H, W) map of this image")
+    if not 0 <= fraction <= 1 or fill not in ("black", "blur"):
+        raise ValueError(f"fraction must lie in [0, 1] and fill be 'black' or 'blur', got {fraction}, {fill!r}")
+    gone = blurred(x) if fill == "blur" else np.zeros_like(x)
+    return np.where(_most_salient(heatmap, fraction), gone, x)
 
 
 #: Fractions of pixels at which deletion and insertion curves are read: fine at the start, where
@@ -193,16 +244,12 @@ def deletion_insertion(
         ``deletion_auc``, ``insertion_auc``.
     """
     x = np.asarray(image, np.float32)
-    h, w = heatmap.shape
-    order = np.argsort(-heatmap.ravel(), kind="stable")
     fractions = np.asarray(fractions, np.float64)
     start = blurred(x)
     gone = start if fill == "blur" else np.zeros_like(x)
     dele, ins = [], []
     for f in fractions:
-        mask = np.zeros(h * w, bool)
-        mask[order[: int(round(f * h * w))]] = True
-        mask = mask.reshape(h, w, 1)
+        mask = _most_salient(heatmap, f)  # the pixels remove_most_salient removes
         dele.append(np.where(mask, gone, x))
         ins.append(np.where(mask, x, start))
     probs = predict_proba(np.stack(dele + ins))[:, target]

@@ -320,3 +320,135 @@ def test_has_twin_marks_the_paths_whose_group_holds_another_list(tmp_path):
     test = [str(tmp_path / f"p{i}.png") for i in range(3)]
     assert data.has_twin(test, train).tolist() == [True, False, True]
     assert data.has_twin(test, train, near=False).tolist() == [False, False, True]
+
+
+# ------------------------------------------------------------------ decode_image (uploads and paths)
+
+def _encoded(img: Image.Image, fmt: str, **kw) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_decode_image_reads_bytes_and_paths_alike(tmp_path, fmt):
+    raw = _encoded(solid((200, 100, 50), size=40), fmt, **({"quality": 95} if fmt != "PNG" else {}))
+    (tmp_path / "x").write_bytes(raw)
+    from_bytes = data.decode_image(raw, 32, name="x")
+    assert from_bytes.shape == (32, 32, 3) and from_bytes.dtype == np.uint8
+    assert np.array_equal(from_bytes, data.decode_image(tmp_path / "x", 32))
+    assert np.array_equal(from_bytes, data.load_image(tmp_path / "x", 32))
+    assert abs(from_bytes[..., 0].mean() - 200) < 12 and abs(from_bytes[..., 2].mean() - 50) < 12
+
+
+def test_decode_image_16_bit_png_is_scaled_not_refused():
+    arr = np.zeros((20, 20), np.uint16)
+    arr[:, 10:] = 65535
+    arr[:10, :10] = 32768
+    img = Image.fromarray(arr)
+    assert img.mode.startswith("I;16")
+    out = data.decode_image(_encoded(img, "PNG"), name="deep.png")
+    assert (out[:, 10:] == 255).all() and (out[10:, :10] == 0).all() and (out[:10, :10] == 128).all()
+
+
+def test_decode_image_palette_cmyk_and_transparent():
+    pal = Image.new("P", (20, 20), 1)
+    pal.putpalette([0, 0, 0, 10, 200, 30] + [0, 0, 0] * 254)
+    assert (data.decode_image(_encoded(pal, "PNG")) == [10, 200, 30]).all()
+    cmyk = Image.new("CMYK", (20, 20), (0, 255, 255, 0))  # pure red in CMYK
+    out = data.decode_image(_encoded(cmyk, "JPEG", quality=95))
+    assert out[..., 0].mean() > 230 and out[..., 1:].mean() < 25
+    rgba = np.zeros((20, 20, 4), np.uint8)
+    rgba[..., 2] = 255
+    rgba[:, 10:, 3] = 255  # left half transparent
+    out = data.decode_image(_encoded(Image.fromarray(rgba), "WEBP", lossless=True))
+    assert (out[:, :10] == 255).all() and (out[:, 10:] == [0, 0, 255]).all()
+
+
+def test_decode_image_applies_exif_rotation():
+    arr = np.zeros((20, 40, 3), np.uint8)  # wide, red on the left
+    arr[:, :20, 0] = 255
+    img = Image.fromarray(arr)
+    exif = img.getexif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to view"
+    out = data.decode_image(_encoded(img, "PNG", exif=exif.tobytes()))
+    assert out.shape == (40, 20, 3)  # upright: tall
+    assert out[:20, :, 0].mean() > 200 and out[20:, :, 0].mean() < 50  # red now on top
+    assert np.array_equal(out, np.asarray(data._exif_upright(Image.open(
+        __import__("io").BytesIO(_encoded(img, "PNG", exif=exif.tobytes()))))))
+
+
+def test_decode_image_huge_jpeg_is_decoded_at_reduced_scale(monkeypatch):
+    raw = _encoded(solid((30, 60, 200), size=1600), "JPEG", quality=80)
+    seen = []
+    real_load = Image.Image.load
+
+    def load(self):
+        seen.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(Image.Image, "load", load)
+    out = data.decode_image(raw, 64, name="big.jpg")
+    assert out.shape == (64, 64, 3) and abs(out[..., 2].mean() - 200) < 12
+    assert max(seen[0]) <= 200  # decoded at 1/8 scale (200 px), never at 1600
+
+
+@pytest.mark.parametrize("kind", ["empty", "truncated", "text", "bomb", "tiny"])
+def test_decode_image_bad_bytes_give_one_line_naming_the_file_and_fix(kind, monkeypatch):
+    good = _encoded(solid((1, 2, 3), size=64), "JPEG", quality=95)
+    raw = {"empty": b"", "truncated": good[:300], "text": b"hello, not a photo",
+           "bomb": _encoded(Image.new("L", (400, 400)), "PNG"),
+           "tiny": _encoded(solid((1, 2, 3), size=8), "PNG")}[kind]
+    if kind == "bomb":
+        monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
+    with pytest.raises(DataError) as info:
+        data.decode_image(raw, 32, name="holiday.jpg", min_side=data.MIN_SIDE)
+    msg = str(info.value)
+    assert msg.startswith("holiday.jpg: ") and "\n" not in msg
+    expected = {"empty": "empty", "truncated": "truncated", "text": "not a readable image",
+                "bomb": "too many pixels", "tiny": "too small"}[kind]
+    fix = {"empty": "again", "truncated": "good copy", "text": "JPEG, PNG or WebP",
+           "bomb": "smaller copy", "tiny": "larger photo"}[kind]
+    assert expected in msg and fix in msg
+
+
+@pytest.mark.parametrize("side", [120, 300])  # Pillow warns between 1 and 2 x its limit, raises above
+def test_decode_image_refuses_more_pixels_than_the_limit_from_bytes_and_paths(tmp_path, monkeypatch, side):
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100 * 100)
+    raw = _encoded(Image.new("L", (side, side)), "PNG")
+    (tmp_path / "big.png").write_bytes(raw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the upload path shows one line, no warning besides
+        with pytest.raises(DataError, match="big.png: refused, too many pixels"):
+            data.decode_image(raw, 32, name="big.png")
+    with warnings.catch_warnings(), pytest.raises(DataError, match="too many pixels"):
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # Pillow's own, for paths
+        data.load_image(tmp_path / "big.png", 32)
+    ok = _encoded(Image.new("L", (100, 100)), "PNG")  # at the limit: decoded
+    assert data.decode_image(ok, 32).shape == (32, 32, 3)
+
+
+def test_decode_image_bomb_over_twice_the_limit_is_refused_too():
+    raw = _encoded(Image.new("1", (20_000, 20_000)), "PNG")  # 400 Mpx in a few kB
+    with pytest.raises(DataError, match="too many pixels"):
+        data.decode_image(raw, 32, name="bomb.png")
+
+
+def test_perceptual_hash_steps_give_imagehash_bits(tmp_path):
+    import imagehash
+
+    for seed in range(5):
+        picture = _pattern(seed, size=80)
+        steps = data.perceptual_hash_steps(np.asarray(picture))
+        np.testing.assert_array_equal(steps["bits"], imagehash.phash(picture).hash)
+        assert steps["grey"].shape == (32, 32) and steps["dct"].shape == (8, 8)
+        assert steps["bits"].sum() == 32  # half the block lies above its median
+        picture.save(tmp_path / f"p{seed}.png")
+        assert steps["hash"] == data.perceptual_hash(tmp_path / f"p{seed}.png")
+    grey = np.asarray(_pattern(0).convert("L"))
+    np.testing.assert_array_equal(data.perceptual_hash_steps(grey)["bits"],
+                                  imagehash.phash(Image.fromarray(grey)).hash)
+    with pytest.raises(DataError, match="one photo"):
+        data.perceptual_hash_steps(np.zeros((2, 8, 8, 3), np.uint8))

@@ -39,6 +39,15 @@ def test_per_class_and_most_confused():
     assert pairs["share_of_true"].tolist() == [0.5, 0.5]
 
 
+def test_most_confused_breaks_ties_alphabetically_and_keeps_all_with_top_none():
+    labels = np.array([2, 2, 0, 1, 1])
+    pred = np.array([0, 0, 1, 0, 2])  # c->a twice, then a->b, b->a, b->c once each
+    pairs = ev.most_confused(labels, pred, ["a", "b", "c"], top=None)
+    assert list(zip(pairs["true"], pairs["predicted"], pairs["count"])) == [
+        ("c", "a", 2), ("a", "b", 1), ("b", "a", 1), ("b", "c", 1)]
+    assert len(ev.most_confused(labels, pred, ["a", "b", "c"], top=2)) == 2
+
+
 def test_calibration_of_a_perfectly_calibrated_toy():
     # 10 predictions at confidence 0.8 of which 8 are right: ECE 0
     probs = np.tile([0.8, 0.2], (10, 1))

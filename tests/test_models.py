@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from gemlib.models import build_resnet, replace_head, residual_block
+from gemlib.models import build_resnet, replace_head, residual_block, stride_coverage
 
 
 def test_residual_block_is_identity_plus_two_convolutions():
@@ -43,3 +43,23 @@ def test_replace_head_keeps_backbone_weights():
     new = replace_head(base, 3)
     assert new.output_shape == (None, 3)
     np.testing.assert_array_equal(new.get_layer("stem_conv").get_weights()[0], base.get_layer("stem_conv").get_weights()[0])
+
+
+def _keras_coverage(kernel: int, stride: int, size: int) -> np.ndarray:
+    """d(sum of an all-ones convolution)/d(input) at an all-ones input: the windows over each pixel."""
+    import tensorflow as tf
+
+    conv = keras.layers.Conv2D(1, kernel, strides=stride, padding="same", use_bias=False, kernel_initializer="ones")
+    x = tf.ones((1, size, size, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        total = tf.reduce_sum(conv(x))
+    return tape.gradient(total, x).numpy()[0, :, :, 0]
+
+
+def test_stride_coverage_counts_windows_as_keras_places_them():
+    for kernel, stride, size in [(5, 2, 12), (4, 2, 12), (3, 2, 9), (4, 2, 7), (3, 1, 5), (7, 3, 10)]:
+        np.testing.assert_array_equal(stride_coverage(kernel, stride, size), _keras_coverage(kernel, stride, size))
+    odd, even = stride_coverage(5, 2, 12), stride_coverage(4, 2, 12)
+    assert set(np.unique(odd[2:-2, 2:-2])) == {4, 6, 9}  # the grid: 3 x 3, 3 x 2 and 2 x 2 windows
+    assert set(np.unique(even[1:-1, 1:-1])) == {4}  # 2 x 2 windows on every inner pixel

@@ -21,6 +21,9 @@ def test_saliency_rows_put_photo_map_and_overlay_side_by_side_with_labels():
     assert len(panels) == 2 * 5 and len(fig.axes) == 2 * 5 + 1  # one colourbar for every map
     assert [ax.get_title() for ax in panels[:5]] == ["photo", "a", "a over photo", "b", "b over photo"]
     assert panels[0].get_ylabel() == "true x / explained y" and panels[5].get_ylabel() == "true z / explained z"
+    long = plots.saliency_rows(photos, maps, ["true: Baroque architecture\npredicted: Art Nouveau architecture (wrong)"] * 2)
+    label = long.axes[0].yaxis.label
+    assert label.get_rotation() == 0 and max(len(line) for line in label.get_text().split("\n")) <= 22
     assert panels[5].get_title() == ""  # column labels head the first row only
     assert len(plots.saliency_rows(None, maps).axes) == 2 * 2 + 1
 
@@ -29,6 +32,16 @@ def test_metric_curves_one_line_per_column():
     hist = pd.DataFrame({"epoch": [0, 1], "val_accuracy": [0.1, 0.5], "val_accuracy_ema": [0.0, 0.6]})
     fig = plots.metric_curves(hist, {"val_accuracy": "raw", "val_accuracy_ema": "average"})
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["raw", "average"]
+
+
+def test_size_scatter_draws_rare_modes_on_top_and_counts_them():
+    table = pd.DataFrame({"width": [10, 20, 30, 40], "height": [10, 20, 30, 40],
+                          "mode": ["RGB", "RGB", "RGB", "RGBA"], "readable": [True] * 4})
+    ax = plots.size_scatter(table).axes[0]
+    rgb, rgba = ax.collections
+    assert len(rgb.get_offsets()) == 3 and len(rgba.get_offsets()) == 1
+    assert rgba.get_zorder() > rgb.get_zorder() and rgba.get_sizes()[0] > rgb.get_sizes()[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["RGB (3)", "RGBA (1)"]
 
 
 def test_tables_to_figures():
@@ -58,6 +71,28 @@ def test_tables_to_figures():
     assert "0.250" in plots.reliability(rel, 0.25).axes[0].get_title()
 
 
+def test_reliability_writes_each_bins_count_on_its_bar():
+    rel = pd.DataFrame({"low": [0.0, 0.5, 0.9], "high": [0.5, 0.9, 1.0], "count": [4, 0, 90],
+                        "confidence": [0.3, np.nan, 0.95], "accuracy": [0.5, np.nan, 1.0]})
+    ax = plots.reliability(rel, 0.05).axes[0]
+    assert [t.get_text() for t in ax.texts] == ["4", "90"]  # the empty bin has no bar and no count
+
+
+def test_confused_pairs_shows_the_mistakes_themselves_then_the_class_taken_for():
+    images = np.arange(5 * 2 * 2 * 3, dtype=np.uint8).reshape(5, 2, 2, 3)
+    labels, predicted = np.array([0, 0, 1, 1, 0]), np.array([1, 1, 1, 0, 0])
+    pairs = pd.DataFrame({"true": ["a", "b"], "predicted": ["b", "a"], "count": [2, 1]})
+    examples = {"a": np.full((2, 2, 3), 200, np.uint8), "b": np.full((2, 2, 3), 100, np.uint8)}
+    fig = plots.confused_pairs(pairs, images, labels, predicted, ["a", "b"], examples, per_row=1)
+    axes = np.array(fig.axes).reshape(2, 3)  # the widest pair has 2 mistakes, then the comparison
+    np.testing.assert_array_equal(axes[0, 0].images[0].get_array(), images[0])
+    np.testing.assert_array_equal(axes[0, 1].images[0].get_array(), images[1])
+    np.testing.assert_array_equal(axes[0, 2].images[0].get_array(), examples["b"])
+    np.testing.assert_array_equal(axes[1, 0].images[0].get_array(), images[3])  # b taken for a
+    assert not axes[1, 1].images and axes[1, 2].get_title() == "a a\n(for comparison)"
+    assert axes[0, 0].get_title() == "a\ntaken for b"
+
+
 def test_lesson_pictures_have_their_panels():
     views = {"original": np.zeros((3, 8, 8, 3), np.uint8), "greyscale": np.ones((3, 8, 8, 3), np.uint8)}
     fig = plots.transform_strip(views)
@@ -84,10 +119,13 @@ def test_saliency_summary_draws_each_method_with_its_interval():
               "faithfulness": {m: {"insertion_minus_random": ci, "deletion_minus_random": ci}
                                for m in ("gradient", "smoothgrad", "vargrad")}}
     fig = plots.saliency_summary(report)
-    assert len(fig.axes) == 2 and "32 photos" in fig.axes[0].get_title()
+    assert len(fig.axes) == 3 and "32 photos" in fig.axes[0].get_title()
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["gradient", "smoothgrad", "vargrad"]
-    # two series (with error bars) per panel
-    assert all(len(ax.containers) == 2 for ax in fig.axes)
+    # randomisation: two series (with error bars); insertion and deletion: one panel each, which
+    # says which side of 0 is better
+    assert [len(ax.containers) for ax in fig.axes] == [2, 1, 1]
+    assert "insertion" in fig.axes[1].get_title() and "right of 0" in fig.axes[1].get_title()
+    assert "deletion" in fig.axes[2].get_title() and "left of 0" in fig.axes[2].get_title()
 
 
 def test_learning_rate_and_faithfulness_axes():
@@ -99,3 +137,157 @@ def test_learning_rate_and_faithfulness_axes():
     fig = plots.faithfulness_curves(curves, areas)
     assert fig.axes[0].get_xscale() == "symlog"  # the first percent is where it happens
     assert fig.axes[0].get_lines()[0].get_color() == plots.METHOD_COLOURS["vargrad"]
+
+
+def test_training_curves_shade_band_label_and_integer_ticks():
+    hist = pd.DataFrame({"epoch": np.arange(6), "accuracy": np.linspace(0.1, 0.6, 6),
+                         "val_accuracy": np.linspace(0.1, 0.5, 6)})
+    fig = plots.training_curves({"a": hist, "b": hist}, metrics=("accuracy",),
+                                xlabel="pass over the training photos", shade=(1, 2, "head only"))
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    assert ax.get_xlabel() == "pass over the training photos"
+    band = [p for p in ax.patches if p.get_label() == "head only"]
+    assert len(band) == 1
+    x0, x1 = band[0].get_x(), band[0].get_x() + band[0].get_width()
+    assert (x0, x1) == (0.5, 2.5)  # passes 1 and 2, whole
+    assert "head only" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert ticks and all(float(t).is_integer() for t in ticks)
+    # without options: no band, the old label
+    plain = plots.training_curves({"a": hist}, metrics=("accuracy",)).axes[0]
+    assert plain.get_xlabel() == "epoch" and not plain.patches
+
+
+def test_colour_scatter_draws_only_labels_that_fit_and_never_overlap():
+    # six classes at one point: four places beside it, so at least two labels are left out
+    names = [f"near {c}" for c in "abcdef"] + ["far"]
+    stats = pd.DataFrame({"label": names, "hue": [100.0] * 6 + [300.0], "saturation": [0.5] * 6 + [0.1],
+                          "mean_r": [200.0] * 7, "mean_g": [20.0] * 7, "mean_b": [20.0] * 7})
+    fig = plots.colour_scatter(stats, first=["near f"], fontsize=8)
+    texts = fig.axes[0].texts
+    shown = [t.get_text() for t in texts]
+    assert shown[0] == "near f" and "far" in shown and len(shown) <= 5
+    boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert all(t.get_fontsize() == 8 for t in texts)
+
+
+def test_hue_circle_marks_the_circular_and_the_arithmetic_mean():
+    fig = plots.hue_circle([350, 10])
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["circular mean: 0°", "arithmetic mean: 180°"]
+    assert len(plots.hue_circle([80, 100, 120]).axes[0].get_legend().get_texts()) == 2
+    assert "circular mean: 100°" in [t.get_text() for t in plots.hue_circle([80, 100, 120]).axes[0].get_legend().get_texts()]
+
+
+def test_noisy_gradients_draws_copies_their_gradients_and_the_two_summaries():
+    rng = np.random.default_rng(0)
+    photo = np.full((8, 8, 3), 100, np.uint8)
+    noisy = photo + rng.normal(0, 20, (5, 8, 8, 3))
+    grads = rng.normal(0, 1, (5, 8, 8, 3))
+    fig = plots.noisy_gradients(photo, noisy, grads, grads[0], n_show=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert len(fig.axes) == 2 * 4
+    assert titles[:3] == ["the photo", "noisy copy 1", "noisy copy 2"]
+    assert "mean of 5 gradients" in titles[3] and "variance of 5 gradients" in titles[-1]
+    shown = fig.axes[1].get_images()[0].get_array()
+    assert shown.dtype == np.uint8
+    wild = photo + rng.normal(0, 200, (5, 8, 8, 3))  # copies far outside 0-255: clipped for display
+    assert wild.min() < 0 and wild.max() > 255
+    fig = plots.noisy_gradients(photo, wild, grads, grads[0], n_show=2)
+    shown = fig.axes[1].get_images()[0].get_array()
+    np.testing.assert_array_equal(shown, np.clip(wild[0], 0, 255).astype(np.uint8))
+
+
+def test_randomisation_maps_one_row_per_photo_and_method_one_column_per_step():
+    maps = {m: np.zeros((3, 2, 8, 8)) for m in ("gradient", "vargrad")}
+    fig = plots.randomisation_maps(np.zeros((2, 8, 8, 3), np.uint8), maps, ["trained", "logits", "stem"])
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(panels) == 4 * 4  # 2 photos x 2 methods, photo + 3 steps
+    assert [ax.get_title() for ax in panels[:4]] == ["photo", "trained", "logits", "stem"]
+    assert panels[1].get_ylabel() == "gradient" and panels[5].get_ylabel() == "vargrad"
+
+
+def test_layer_groups_get_the_schematics_plain_labels():
+    assert [plots.layer_label(x) for x in ("final_bn", "stage4_block1", "logits")] == [
+        "final BN", "stage 4", "logits"]
+    maps = {"vargrad": np.zeros((3, 1, 8, 8))}
+    fig = plots.randomisation_maps(np.zeros((1, 8, 8, 3), np.uint8), maps, ["trained", "final_bn", "stage1_block1"])
+    assert [ax.get_title() for ax in fig.axes[:4]] == ["photo", "trained", "final BN", "stage 1"]
+    sanity = pd.DataFrame({"step": [0, 1], "layer": ["trained", "stage4_block1"], "method": ["vargrad"] * 2,
+                           "image": [0, 0], "spearman_abs": [1, 0.5]})
+    ticks = plots.sanity_curves(sanity, metrics=("spearman_abs",)).axes[0].get_xticklabels()
+    assert [t.get_text() for t in ticks] == ["trained", "stage 4"] and ticks[0].get_fontsize() >= 8
+
+
+def test_map_zoom_draws_each_map_whole_and_its_box_enlarged():
+    checker = (np.indices((32, 32)).sum(0) % 2).astype(float)
+    fig = plots.map_zoom({"a": checker, "b": np.zeros((32, 32))}, corner=(4, 8), size=8)
+    assert len(fig.axes) == 4 and "8 x 8" in fig.axes[1].get_title()
+    crop = fig.axes[1].get_images()[0].get_array()
+    np.testing.assert_array_equal(crop, checker[4:12, 8:16])
+    assert len(fig.axes[0].patches) == 1  # the box on the whole map
+
+
+def test_sanity_curves_draw_the_chosen_measures_only():
+    sanity = pd.DataFrame({"step": [0, 1], "layer": ["trained", "logits"], "method": ["vargrad"] * 2,
+                           "image": [0, 0], "spearman_abs": [1, 0.5], "spearman_signed": [1, 0.4], "ssim": [1, 0.3]})
+    fig = plots.sanity_curves(sanity, metrics=("spearman_abs", "ssim"))
+    assert [ax.get_title() for ax in fig.axes] == [plots.SIMILARITY_TITLES["spearman_abs"],
+                                                    plots.SIMILARITY_TITLES["ssim"]]
+
+
+def test_stone_masks_outline_the_mask_on_the_photo_and_the_map():
+    photos = np.zeros((2, 8, 8, 3), np.uint8)
+    masks = np.zeros((2, 8, 8), bool)
+    masks[:, 2:6, 2:6] = True
+    fig = plots.stone_masks(photos, masks, np.zeros((2, 8, 8)), photos, ["a", "b"])
+    assert len(fig.axes) == 8 and fig.axes[3].get_title() == "backdrop replaced"
+    assert fig.axes[4].get_ylabel() == "b"
+    assert len(fig.axes[1].collections) == 1 and len(fig.axes[0].collections) == 0  # the outline
+
+
+def test_top_classes_draws_one_labelled_bar_per_class_most_probable_on_top():
+    fig = plots.top_classes([("Ruby", 0.6), ("Garnet", 0.3), ("Spinel", 0.1)])
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["Spinel", "Garnet", "Ruby"]
+    assert [round(p.get_width(), 2) for p in ax.patches] == [0.1, 0.3, 0.6]
+    assert [t.get_text() for t in ax.texts] == ["0.10", "0.30", "0.60"]
+
+
+def test_top_probability_groups_marks_the_threshold_and_each_groups_share_below():
+    groups = {"gems": np.array([0.2, 0.6, 0.9, 0.95]), "noise": np.array([0.05, 0.1])}
+    fig = plots.top_probability_groups(groups, threshold=0.3)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["gems\n(25.0 % below the line)", "noise\n(100.0 % below the line)"]
+    assert any(list(line.get_xdata()) == [0.3, 0.3] for line in ax.get_lines())
+    assert "lower than 95 % of validation photos" in ax.get_legend().get_texts()[0].get_text()
+
+
+def test_transfer_phases_two_panels_frozen_then_all_layers():
+    fig = plots.transfer_phases(n_features=256, old_classes=87, new_classes=25, head_passes=4,
+                                total_passes=20)
+    left, right = fig.axes
+    assert left.get_title().startswith("passes 1-4") and right.get_title().startswith("passes 5-20")
+    texts = {ax: " ".join(t.get_text() for t in ax.texts).lower() for ax in (left, right)}
+    assert "frozen" in texts[left] and "frozen" not in texts[right]
+    assert "87 logits" in texts[left] and "87" not in texts[right]  # the old head only on the left
+    assert "25 logits" in texts[left] and "25 logits" in texts[right]
+
+
+def test_best_of_k_draws_both_histograms_the_true_accuracy_and_each_mean():
+    single = np.array([0.70, 0.72, 0.74, 0.76])
+    best = np.array([0.74, 0.76, 0.78, 0.80])
+    fig = plots.best_of_k(single, best, true_accuracy=0.73, k=5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["one candidate (mean 0.730)", "best of 5 (mean 0.770)", "true accuracy 0.730"]
+    vertical = sorted(round(line.get_xdata()[0], 3) for line in ax.get_lines())
+    assert vertical == [0.73, 0.73, 0.77]
+    assert sum(p.get_height() for p in ax.patches) == 8  # four draws in each histogram
+    import pytest
+
+    with pytest.raises(ValueError, match="best_of_k"):
+        plots.best_of_k(np.array([]), best, 0.73, 5)

@@ -57,6 +57,24 @@ def test_cascading_randomisation_covers_every_group_and_leaves_model_alone():
         np.testing.assert_array_equal(a, b)
 
 
+def test_cascading_randomisation_can_return_each_steps_maps():
+    model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8)
+    x = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
+    table, maps = sanity.cascading_randomisation(model, x, np.array([1, 2]), methods=("gradient",),
+                                                 n_samples=2, return_maps=True)
+    steps = len(sanity.weighted_groups(model)) + 1
+    assert list(maps) == ["gradient"] and maps["gradient"].shape == (steps, 2, 32, 32, 3)
+    # step 0 is the trained model's own map; each later map gives the similarity in the table
+    from gemlib.explain import gradient
+    np.testing.assert_allclose(maps["gradient"][0], gradient(model, x, np.array([1, 2])), rtol=1e-5)
+    last = table[table["step"] == steps - 1].set_index("image")
+    assert last.loc[1, "spearman_abs"] == pytest.approx(
+        sanity.map_similarity(maps["gradient"][0][1], maps["gradient"][-1][1])["spearman_abs"])
+    # without the option, the table alone, the same as before
+    alone = sanity.cascading_randomisation(model, x, np.array([1, 2]), methods=("gradient",), n_samples=2)
+    assert alone.equals(table)
+
+
 def test_noise_sweep_compares_each_level_with_an_independent_reference():
     model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8)
     x = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3)).astype(np.float32)
@@ -78,3 +96,26 @@ def test_stem_fingerprint_compares_random_networks_that_differ_only_in_the_stem(
     assert table.shape == (4, 3) and table["grid_energy"].between(0, 1).all()
     again, _ = sanity.stem_fingerprint(photos, num_classes=3, n_samples=4, widths=(4, 8))
     np.testing.assert_array_equal(again["stem 4 x 4"], maps["stem 4 x 4"])  # seeded: reproducible
+
+
+def test_remove_most_salient_blanks_what_deletion_removes():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(0, 255, (6, 6, 3)).astype(np.float32)
+    heat = rng.uniform(size=(6, 6))
+    fractions = [0, 0.1, 0.5, 1.0]
+    seen = []
+
+    def proba(batch):
+        seen.append(batch)
+        return np.ones((len(batch), 1))
+
+    for fill in ("black", "blur"):
+        seen.clear()
+        sanity.deletion_insertion(proba, image, heat, target=0, fractions=fractions, fill=fill)
+        for k, f in enumerate(fractions):  # the first len(fractions) images are the deletion steps
+            np.testing.assert_array_equal(sanity.remove_most_salient(image, heat, f, fill), seen[0][k])
+    out = sanity.remove_most_salient(image, heat, 2 / 36)
+    top2 = np.unravel_index(np.argsort(-heat.ravel())[:2], heat.shape)
+    assert (out[top2] == 0).all() and (out != 0).all(-1).sum() == 34  # exactly the two hottest pixels go
+    with pytest.raises(ValueError, match="heatmap shape"):
+        sanity.remove_most_salient(image, heat[:3], 0.1)

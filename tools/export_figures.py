@@ -16,18 +16,20 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = {
     # file name: (notebook, a line of the cell that draws it)
-    "class_colours.png": ("01_data_exploration.ipynb", "fig = plots.colour_scatter(stats)"),
+    "class_colours.png": ("01_data_exploration.ipynb", "fig = plots.colour_scatter(stats"),
     "training_curves.png": ("03_training.ipynb", "fig = plots.training_curves({\"gemstones\""),
     "colour_experiments.png": ("04_evaluation.ipynb", "fig = plots.colour_experiments(table"),
     "colour_transforms.png": ("04_evaluation.ipynb", "fig = plots.transform_strip(views)"),
-    "saliency_gemstones.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(images, maps, rows)"),
-    "saliency_gemstones_and_buildings.png": ("05_vargrad.ipynb", "fig = plots.saliency_rows(list(images[:3])"),
-    "stem_fingerprint.png": ("05_vargrad.ipynb", "fp_maps, fingerprint = sanity.stem_fingerprint("),
-    "sanity_checks.png": ("05_vargrad.ipynb", "fig = plots.sanity_curves(sanity_table)"),
-    "faithfulness.png": ("05_vargrad.ipynb", "fig = plots.faithfulness_curves(curves, areas)"),
-    "architecture_curves.png": ("06_transfer_architecture.ipynb", "fig = plots.training_curves("),
-    "published_noise.png": ("07_published_mistakes.ipynb", "wide = explain.vargrad(model, photos"),
-    "published_confusion.png": ("07_published_mistakes.ipynb", "fig = plots.confusion_pair("),
+    "saliency_gemstones.png": ("05_saliency_maps.ipynb", "fig = plots.saliency_rows(images, maps, rows)"),
+    "saliency_gemstones_and_buildings.png": ("05_saliency_maps.ipynb", "fig = plots.saliency_rows(list(images[:3])"),
+    "stem_fingerprint.png": ("06_trusting_the_maps.ipynb", "fp_maps, fingerprint = sanity.stem_fingerprint("),
+    "sanity_checks.png": ("06_trusting_the_maps.ipynb", "fig = plots.sanity_curves(sanity_table"),
+    "randomisation_maps.png": ("06_trusting_the_maps.ipynb", "fig = plots.randomisation_maps("),
+    "faithfulness.png": ("06_trusting_the_maps.ipynb", "fig = plots.faithfulness_curves(curves, areas)"),
+    "stone_masks.png": ("06_trusting_the_maps.ipynb", "fig = plots.stone_masks("),
+    "architecture_curves.png": ("07_transfer_architecture.ipynb", "fig = plots.training_curves("),
+    "published_noise.png": ("08_published_mistakes.ipynb", "wide = explain.vargrad(model, photos"),
+    "published_confusion.png": ("08_published_mistakes.ipynb", "fig = plots.confusion_pair("),
 }
 
 

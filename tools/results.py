@@ -58,6 +58,22 @@ def main() -> None:
                   f"with a fully randomised network (noise floor); insertion area minus a random map's | "
                   f"{g['mean']:.3f} ({g['ci95'][0]:.3f}-{g['ci95'][1]:.3f}); {r['fully_randomised']['mean']:.2f} "
                   f"({r['noise_floor']['mean']:.2f}); {ins['mean']:+.3f} (p = {ins['p_wilcoxon']:.2g}) | `{s['command']}` |")
+    if "backdrop" in gem:
+        b = gem["backdrop"]
+        m = b["map_mass"]
+        print(f"| gemstones: VarGrad's mass on a rough mask of the stone, against the stone's share of the frame "
+              f"({m['n_photos']} test images kept; masks that failed: {m['n_mask_failed']}) | {pct(m['mass_on_stone']['mean'])} against "
+              f"{pct(m['stone_share']['mean'])}; excess {m['excess']['mean']:+.3f} ({m['excess']['ci95'][0]:+.3f} to "
+              f"{m['excess']['ci95'][1]:+.3f}), Wilcoxon p = {m['excess']['p_wilcoxon']:.2g} | `{b['command']}` |")
+        for kind, label in (("grey", "plain grey"), ("own_mean", "the photo's own mean backdrop colour")):
+            if kind in b:
+                r = b[kind]
+                ch, mc = r["change"], r["mcnemar"]
+                print(f"| gemstones: backdrop replaced by {label} ({r['n_photos']} test images, paired) | top-1 "
+                      f"{pct(r['accuracy_before'])} → {pct(r['accuracy_after'])} (McNemar p = {mc['p_value']:.2g}; "
+                      f"{mc['b_only']} right → wrong, {mc['a_only']} wrong → right); probability of the predicted class "
+                      f"{ch['mean']:+.3f} ({ch['ci95'][0]:+.3f} to {ch['ci95'][1]:+.3f}), Wilcoxon p = {ch['p_wilcoxon']:.2g} "
+                      f"| `{b['command']}` |")
     for name in ("architecture_scratch", "architecture_transfer"):
         path = MODELS / f"{name}.json"
         if path.is_file():

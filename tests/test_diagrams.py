@@ -1,0 +1,199 @@
+"""Every diagram draws what the computation gives: the model's layers and shapes, counts, bits, pixels."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import imagehash  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from gemlib import backdrop, data, diagrams, models  # noqa: E402
+from gemlib.data import DataError  # noqa: E402
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+
+
+def _patches(ax, kind) -> list:
+    return [p for p in ax.patches if isinstance(p, kind)]
+
+
+def test_residual_block_boxes_follow_the_layers_with_shapes_on_the_arrows():
+    fig = diagrams.residual_block(16, 32, 32)
+    ax = fig.axes[0]
+    texts = _texts(fig)
+    assert texts.count("BatchNorm: rescale each channel") == 2 and texts.count("ELU: a smooth ReLU") == 2
+    assert "skip: the input added back" in texts and "1×1 conv\n16 → 32\nchannels" in texts
+    # the main path top to bottom, in the order models.residual_block applies it
+    boxes = sorted(((t.get_position()[1], t.get_text()) for t in ax.texts if t.get_position()[0] == 4.3), reverse=True)
+    assert [b[1] for b in boxes] == ["input", "BatchNorm", "ELU", "3×3 conv, 32 filters", "BatchNorm", "ELU",
+                                     "3×3 conv, 32 filters", "+", "output"]
+    # 16 channels: input, after BN, after ELU, skip in; 32: after conv1, BN, ELU, conv2, (+), skip out
+    assert texts.count("32×32×16") == 4 and texts.count("32×32×32") == 6
+    assert len(_patches(ax, FancyBboxPatch)) == 9 and len(_patches(ax, FancyArrowPatch)) == 9
+    same = _texts(diagrams.residual_block(8, 8, 16))
+    assert "identity\n(nothing\nchanged)" in same and not any("1×1" in t for t in same)
+    assert "16×16×16" not in same and same.count("16×16×8") == 10
+
+
+def test_network_reads_stages_shapes_and_parameters_from_the_model():
+    model = models.build_resnet(5, image_size=32, widths=(8, 16, 32, 64), blocks_per_stage=2)
+    fig = diagrams.network(model)
+    texts = _texts(fig)
+    rows = dict(zip(texts[1::2], texts[2::2]))  # box text -> output shape, after the column heading
+    assert rows["stem: 4×4 conv, stride 2, 8 filters"] == "16×16×8"
+    assert rows["3×3 max-pool, stride 2: keep the largest"] == "8×8×8"
+    assert rows["stage 1: 2 residual blocks, 8 channels, then 2×2 max-pool"] == "4×4×8"
+    assert rows["stage 4: 2 residual blocks, 64 channels"] == "1×1×64"
+    assert rows["dense 5: one logit (score) per class"] == "5" and rows["dropout 30% (in training only)"] == "256"
+    assert len(rows) == 15 and len(_patches(fig.axes[0], FancyArrowPatch)) == 14
+    assert f"{model.count_params():,} parameters" in fig.axes[0].get_title()
+    default = _texts(diagrams.network())
+    assert "128×128×3" in default and "dense 87: one logit (score) per class" in default
+    assert "stem: 5×5 conv, stride 2, 8 filters" in _texts(diagrams.network(
+        models.build_resnet(3, image_size=32, widths=(8, 16), stem_kernel=5)))
+
+
+def test_stride_coverage_draws_the_counts_in_their_cells():
+    fig = diagrams.stride_coverage((5, 4), stride=2, size=12)
+    assert len(fig.axes) == 2
+    for ax, k in zip(fig.axes, (5, 4)):
+        counts = models.stride_coverage(k, 2, 12)
+        np.testing.assert_array_equal(ax.images[0].get_array(), counts)
+        assert [int(t.get_text()) for t in ax.texts] == counts.ravel().tolist()
+    assert "9 / 6 / 4 times: uneven, a grid" in fig.axes[0].get_title()
+    assert "every inner pixel seen\n4 times: even" in fig.axes[1].get_title()
+
+
+def _pattern(seed: int, size: int = 64) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = Image.fromarray(rng.integers(0, 256, (6, 6, 3)).astype(np.uint8))
+    return np.asarray(small.resize((size, size), Image.Resampling.BICUBIC))
+
+
+def test_perceptual_hash_counts_and_outlines_the_differing_bits():
+    a, b = _pattern(1), _pattern(2)
+    distance = imagehash.phash(Image.fromarray(a)) - imagehash.phash(Image.fromarray(b))
+    assert distance > 10
+    fig = diagrams.perceptual_hash(a, b, titles=("first", "second"))
+    assert len(fig.axes) == 9 and fig.axes[0].get_ylabel() == "first" and fig.axes[4].get_ylabel() == "second"
+    assert fig._suptitle.get_text().startswith(f"Hamming distance {distance}:")
+    assert fig.axes[-1].get_title() == f"bits that differ:\n{distance} of 64"
+    for bits_panel in (fig.axes[3], fig.axes[7]):
+        assert len(_patches(bits_panel, Rectangle)) == distance
+    np.testing.assert_array_equal(fig.axes[3].images[0].get_array(), imagehash.phash(Image.fromarray(a)).hash)
+    # the DCT block, centred on its median: positive exactly where the bit is 1
+    steps = data.perceptual_hash_steps(a)
+    dct_shown = np.asarray(fig.axes[2].images[0].get_array())
+    np.testing.assert_allclose(dct_shown, steps["dct"] - steps["median"])
+    np.testing.assert_array_equal(dct_shown > 0, imagehash.phash(Image.fromarray(a)).hash)
+    near = np.asarray(Image.fromarray(a).resize((57, 57), Image.Resampling.BILINEAR))
+    fig = diagrams.perceptual_hash(a, near)
+    assert "these are a near copy" in fig._suptitle.get_text()
+
+
+def test_bootstrap_draws_resamples_and_the_histogram_with_its_interval():
+    rng = np.random.default_rng(0)
+    right = rng.random(200) < 0.7
+    scores = right[rng.integers(0, 200, (500, 200))].mean(1)
+    low, high = np.percentile(scores, [2.5, 97.5])
+    fig = diagrams.bootstrap(scores, right.mean(), (low, high))
+    idea, hist = fig.axes
+    assert int(sum(p.get_height() for p in hist.containers[0])) == 500  # every resample in a bar
+    labels = [t.get_text() for t in hist.get_legend().get_texts()]
+    assert labels[0] == f"95 % interval {low:.1%} to {high:.1%} (2.5th and 97.5th percentiles)"
+    assert labels[1] == f"observed accuracy {right.mean():.1%}"
+    texts = [t.get_text() for t in idea.texts]
+    assert texts[1:21] == [str(i) for i in range(1, 21)]  # the test photos, one each
+    assert texts[21] == f"{round(right.mean() * 20) / 20:.0%} right"  # as many of 20 right as observed
+    for row in range(1, 4):  # each resample: 20 photos drawn with replacement, sorted so repeats sit together
+        drawn = [int(n) for n in texts[row * 22 + 1 : row * 22 + 21]]
+        assert texts[row * 22] == f"resample {row}" and drawn == sorted(drawn) and set(drawn) <= set(range(1, 21))
+    assert len(set(texts[23:43])) < 20  # some photos drawn twice
+    with pytest.raises(DataError, match="between 0 and 1"):
+        diagrams.bootstrap(scores * 100, 70.0, (60.0, 80.0))
+
+
+def test_bootstrap_resample_accuracies_match_their_dots():
+    fig = diagrams.bootstrap(np.array([0.5, 0.6]), 0.5, (0.5, 0.6), n_dots=10, seed=3)
+    idea = fig.axes[0]
+    filled, hollow = idea.collections[0::2], idea.collections[1::2]
+    rows = [t.get_text() for t in idea.texts if t.get_text().endswith("right")]
+    assert len(rows) == 4
+    for f, h, text in zip(filled, hollow, rows):
+        n_right, n_wrong = len(f.get_offsets()), len(h.get_offsets())
+        assert n_right + n_wrong == 10 and text == f"{n_right / 10:.0%} right"
+
+
+def test_mcnemar_table_highlights_the_two_discordant_cells():
+    fig = diagrams.mcnemar_table(250, 40, 22, 88, names=("CNN", "forest"))
+    ax = fig.axes[0]
+    texts = _texts(fig)
+    for t in ("250", "40", "22", "88", "only CNN right", "only forest right", "both right", "both wrong",
+              "CNN right", "forest wrong"):
+        assert t in texts
+    assert any(t.replace("\n", " ") == diagrams.MCNEMAR_CAPTION for t in texts)
+    assert "400 photos" in ax.get_title()
+    cells = _patches(ax, Rectangle)
+    highlighted = [c for c in cells if c.get_linewidth() == 3]
+    assert len(cells) == 4 and len(highlighted) == 2
+    inside = {t.get_text() for t in ax.texts for c in highlighted
+              if c.contains_point(ax.transData.transform(t.get_position()))}
+    assert {"40", "22"} <= inside and not {"250", "88"} & inside
+
+
+def test_deletion_strip_removes_the_most_salient_pixels_and_marks_the_curve():
+    image = np.full((8, 8, 3), 200, np.uint8)
+    heat = np.arange(64, dtype=float).reshape(8, 8)
+    x = np.linspace(0, 1, 11)
+    y = 1 - x
+    fig = diagrams.deletion_strip(image, heat, fractions=(0, 0.25, 0.5), probabilities=[1.0, 0.75, 0.5], curve=(x, y))
+    strip, curve = fig.axes[:3], fig.axes[3]
+    assert len(fig.axes) == 4
+    for ax, f in zip(strip, (0, 0.25, 0.5)):
+        shown = np.asarray(ax.images[0].get_array())
+        black = (shown == 0).all(-1)
+        assert black.sum() == round(f * 64) and (black.ravel()[::-1][: round(f * 64)]).all()  # the hottest: last rows
+    assert strip[1].get_title() == "25 % removed\nprobability 0.75"
+    marks = [line for line in curve.get_lines() if line.get_marker() == "o"][0]
+    np.testing.assert_allclose(marks.get_ydata(), [1.0, 0.75, 0.5])
+    assert len(curve.collections) == 1  # the shaded area
+    assert curve.get_legend().get_texts()[0].get_text().startswith("area 0.500")
+    assert len(diagrams.deletion_strip(image, heat).axes) == 4  # the default four fractions, no curve
+    with pytest.raises(ValueError, match="one per fraction"):
+        diagrams.deletion_strip(image, heat, probabilities=[0.5])
+
+
+def test_mask_steps_draws_five_panels_ending_in_the_stone_mask():
+    yy, xx = np.mgrid[:48, :48]
+    disc = (yy - 24) ** 2 + (xx - 24) ** 2 < 100
+    photo = np.full((48, 48, 3), 128, np.uint8)
+    photo[disc] = (20, 160, 60)
+    fig = diagrams.mask_steps(photo)
+    axes = fig.axes
+    assert len(axes) == 5
+    assert [ax.get_title().split(".")[0] for ax in axes] == ["1", "2", "3", "4", "5"]
+    np.testing.assert_array_equal(axes[-1].images[0].get_array(), backdrop.stone_mask(photo))
+    assert "Otsu" in axes[2].get_title()
+    swatch = [p for p in axes[0].patches if isinstance(p, Rectangle)]
+    assert len(swatch) == 1 and np.allclose(swatch[0].get_facecolor()[:3], 128 / 255)
+    assert swatch[0].get_y() < 0  # drawn under the panel, not over the photo
+
+
+def test_cascading_randomisation_spoils_one_more_block_per_row_from_the_logits_down():
+    blocks = ("stem", "stage 1", "head", "logits")
+    fig = diagrams.cascading_randomisation(blocks)
+    ax = fig.axes[0]
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == len(blocks) * (len(blocks) + 1)  # one row per step, the trained row first
+    red = np.array(matplotlib.colors.to_rgba(diagrams.HIGHLIGHT))
+    spoiled = np.array([np.allclose(b.get_facecolor(), red) for b in boxes]).reshape(len(blocks) + 1, len(blocks))
+    assert spoiled.sum(axis=1).tolist() == [0, 1, 2, 3, 4]
+    assert spoiled[1, -1] and not spoiled[1, 0]  # step 1: the logits only
+    assert spoiled[-1].all()
