@@ -151,6 +151,17 @@ class NoisyGradients:
         return self.gradients[:n_samples].var(axis=0).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class _Side:
+    """The parts of the explorer beside the map, kept per photo."""
+
+    top5: bytes
+    message: str
+    nearest: bytes
+    nearest_caption: str
+    found: list
+
+
 class GradientCache:
     """The :class:`NoisyGradients` of the last few settings, least recently used dropped first.
 
@@ -439,6 +450,7 @@ class VarGradExplorer:
         self._upload: tuple[str, bytes] | None = None
         self._decoded: dict[tuple, np.ndarray] = {}
         self._probs: dict[tuple, np.ndarray] = {}
+        self._sides: dict[tuple, _Side] = {}
         self._side_key = None
         self._quiet = True
         self.model_choice = w.Dropdown(options=[(c.name, i) for i, c in enumerate(choices)], value=0,
@@ -472,6 +484,7 @@ class VarGradExplorer:
             w.HBox([self.top5, w.VBox([self.nearest_caption, self.nearest])]),
         ])
         self._quiet = False
+        self.prepare()
         self._redraw()
 
     @property
@@ -499,6 +512,7 @@ class VarGradExplorer:
             self._side_key = None
         finally:
             self._quiet = False
+        self.prepare()
         self._redraw()
 
     def _on_upload(self, change) -> None:
@@ -561,18 +575,39 @@ class VarGradExplorer:
         self.last = r
         if key != self._side_key:  # the photo or model changed: the parts that do not move
             self._side_key = key
-            self.top5.value = top_classes_png(top_classes(probs, c.classes))
-            self.message.value = html.escape(familiarity_note(float(probs.max()), c.threshold))
-            self._draw_nearest(c, pixels)
+            if key not in self._sides:
+                self._sides[key] = self._side(c, pixels, probs)
+            side = self._sides[key]
+            self.top5.value, self.message.value = side.top5, side.message
+            self.nearest.value, self.nearest_caption.value = side.nearest, side.nearest_caption
+            self.last_nearest = side.found
 
-    def _draw_nearest(self, c: ModelChoice, pixels: np.ndarray) -> None:
+    def _side(self, c: ModelChoice, pixels: np.ndarray, probs: np.ndarray) -> "_Side":
+        """What a photo shows beside its map: top-5 chart, familiarity line, nearest photos."""
+        top5 = top_classes_png(top_classes(probs, c.classes))
+        message = html.escape(familiarity_note(float(probs.max()), c.threshold))
         if c.neighbours is None or c.photo_root is None:
-            self.nearest.value, self.nearest_caption.value, self.last_nearest = b"", "", []
+            return _Side(top5, message, b"", "", [])
+        found = nearest_photos(c.model, pixels, c.neighbours, c.classes)
+        caption = "nearest training photos: " + "; ".join(
+            f"{html.escape(n.label)} ({n.similarity:.2f})" for n in found)
+        return _Side(top5, message, nearest_png(c.photo_root, found, input_size(c.model)), caption, found)
+
+    def prepare(self) -> None:
+        """Compute, for every photo of the chooser, what does not move with the sliders.
+
+        The probabilities (one batch), the top-5 chart and the nearest photos of each photo are
+        kept, so choosing another photo then costs only its VarGrad map, as a slider move does.
+        """
+        c = self.choice
+        if c.images is None or len(c.images) == 0:
             return
-        self.last_nearest = nearest_photos(c.model, pixels, c.neighbours, c.classes)
-        self.nearest.value = nearest_png(c.photo_root, self.last_nearest, input_size(c.model))
-        self.nearest_caption.value = "nearest training photos: " + "; ".join(
-            f"{html.escape(n.label)} ({n.similarity:.2f})" for n in self.last_nearest)
+        logits = np.asarray(c.model(np.asarray(c.images, np.float32), training=False))
+        for i, probs in enumerate(softmax(logits)):
+            key = (self.model_choice.value, ("image", i))
+            self._probs.setdefault(key, probs)
+            if key not in self._sides:
+                self._sides[key] = self._side(c, c.images[i], self._probs[key])
 
     def _ipython_display_(self):
         from IPython.display import display

@@ -234,3 +234,21 @@ def test_explorer_upload_bad_then_good_and_model_switch(tmp_path):
     ex.model_choice.value = 0
     ex.image.value = 1
     assert ex.last.heatmap.shape == (32, 32)
+
+
+def test_choosing_another_photo_reuses_what_was_prepared(monkeypatch):
+    """After prepare() a photo move draws only the map: no new top-5 chart, no new probabilities."""
+    import keras
+
+    from gemlib import widgets
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    images = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 3)).astype(np.uint8)
+    ex = widgets.VarGradExplorer(model, images, ["a", "b", "c"])
+    charts = []
+    monkeypatch.setattr(widgets, "top_classes_png", lambda top: charts.append(top) or b"png")
+    monkeypatch.setattr(widgets, "_probabilities", lambda *a: (_ for _ in ()).throw(AssertionError))
+    ex.image.value = 2
+    ex.image.value = 1
+    assert charts == []  # every photo's side panel was made once, by prepare()
+    assert ex.top5.value == ex._sides[(0, ("image", 1))].top5
