@@ -269,31 +269,10 @@ def decode_image(
 
 
 def load_image(path: str | os.PathLike, size: int | None = None) -> np.ndarray:
-    """Decode one image file into an 8-bit RGB array (:func:`decode_image` of a path).
+    """Decode one image file into an 8-bit RGB array: :func:`decode_image` of a path.
 
-    The one decoder used by training, evaluation and explanation. EXIF rotation
-    is applied; greyscale becomes three equal channels; CMYK and palette images
-    are converted by Pillow; 16-bit images are scaled to 8 bits; transparent
-    pixels (RGBA, LA, palette with transparency) are composited onto a white
-    background, so a cut-out stone looks like a stone on white paper.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Image file.
-    size : int, optional
-        Resize (the whole image, aspect not kept) to ``size`` x ``size``.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``uint8`` array of shape (H, W, 3).
-
-    Raises
-    ------
-    DataError
-        When the file is missing or empty, does not decode completely, or has more pixels
-        than Pillow's decompression-bomb limit (``Image.MAX_IMAGE_PIXELS``).
+    Training, evaluation, explanation and uploads all decode through :func:`decode_image`, whose
+    docstring says what happens to each mode and which files raise :class:`DataError`.
     """
     return decode_image(Path(path), size)
 
