@@ -8,7 +8,8 @@ touched) while a thread samples the kernel process's resident memory (RSS). The 
 environment Binder's ``start`` script sets (threads, malloc arenas; ``--no-start``: this
 process's environment only). The baseline is the same kind of kernel after the lesson's imports
 only (``from gemlib import ...``, which loads TensorFlow): what any notebook costs before it
-does anything. Prints, per notebook, the peak RSS, its ratio to the baseline, and whether it
+does anything. Prints, per notebook, the peak RSS, its ratio to the baseline, the RSS when its
+last cell had run (what a finished notebook's kernel keeps while the next one runs), and whether it
 fits the budget for one kernel: 0.9 GiB, so that two notebooks' kernels and the Jupyter server
 fit in the 2 GB a mybinder.org session gets (TensorFlow's libraries, about 0.35 GiB of each
 kernel's RSS, are shared between kernels; ``benchmarks/binder_walk.py`` measures the whole
@@ -41,7 +42,7 @@ class PeakRSS:
     """Sample the summed RSS of this process's kernel children until stopped."""
 
     def __init__(self, interval: float) -> None:
-        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+        self.interval, self.peak, self.last, self._stop = interval, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
@@ -55,6 +56,7 @@ class PeakRSS:
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.last = total or self.last  # the kernel's memory when it last ran (before shutdown)
             time.sleep(self.interval)
 
     def __enter__(self) -> "PeakRSS":
@@ -66,8 +68,9 @@ class PeakRSS:
         self._thread.join()
 
 
-def run(nb: nbformat.NotebookNode, cwd: Path, interval: float, cells: bool = False) -> tuple[int, float]:
-    """Execute a notebook; return its kernel's peak RSS (bytes) and the wall time (s).
+def run(nb: nbformat.NotebookNode, cwd: Path, interval: float, cells: bool = False) -> tuple[int, int, float]:
+    """Execute a notebook; return its kernel's peak RSS and its RSS at the end (bytes), and the
+    wall time (s).
 
     With ``cells``, print the peak while each code cell ran."""
     client = NotebookClient(nb, timeout=3600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
@@ -84,7 +87,7 @@ def run(nb: nbformat.NotebookNode, cwd: Path, interval: float, cells: bool = Fal
                         client.execute_cell(cell, index)
                     first_line = (cell.source.splitlines() or [""])[0][:60]
                     print(f"  cell {index:3d} {cell_meter.peak / 2.0**30:5.2f} G  {first_line}", flush=True)
-    return meter.peak, time.perf_counter() - start
+    return meter.peak, meter.last, time.perf_counter() - start
 
 
 def start_environment() -> dict[str, str]:
@@ -105,16 +108,17 @@ def main() -> None:
     paths = a.notebooks or sorted((REPO / "notebooks").glob("0*.ipynb"))
     gib = 2.0**30
     base_nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(BASELINE_SOURCE)])
-    base, base_s = run(base_nb, REPO / "notebooks", a.interval)
+    base, base_end, base_s = run(base_nb, REPO / "notebooks", a.interval)
     env = "this environment" if a.no_start else "start's environment"
     print(f"machine: {os.cpu_count()} CPUs; kernel budget {BUDGET_GIB} GiB; {env}; samples every {a.interval} s")
-    print(f"{'notebook':32s} {'peak RSS':>9s} {'ratio':>6s} {'wall':>7s}  fits")
-    print(f"{'baseline (imports only)':32s} {base / gib:7.2f} G {1.0:6.2f} {base_s:6.0f} s")
+    print(f"{'notebook':32s} {'peak RSS':>9s} {'ratio':>6s} {'at end':>7s} {'wall':>7s}  fits")
+    print(f"{'baseline (imports only)':32s} {base / gib:7.2f} G {1.0:6.2f} {base_end / gib:5.2f} G {base_s:6.0f} s")
     for path in paths:
         nb = nbformat.read(path, as_version=4)
-        peak, seconds = run(nb, path.parent, a.interval, a.cells)
+        peak, end, seconds = run(nb, path.parent, a.interval, a.cells)
         fits = "yes" if peak <= BUDGET_GIB * gib else "NO"
-        print(f"{path.name:32s} {peak / gib:7.2f} G {peak / base:6.2f} {seconds:6.0f} s  {fits}", flush=True)
+        print(f"{path.name:32s} {peak / gib:7.2f} G {peak / base:6.2f} {end / gib:5.2f} G {seconds:6.0f} s  {fits}",
+              flush=True)
 
 
 if __name__ == "__main__":

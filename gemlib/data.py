@@ -11,7 +11,7 @@ import io
 import os
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -691,6 +691,7 @@ def load_dataset(
     splits: tuple[str, ...] = ("train", "val", "test"),
     group_twins: bool = True,
     files: dict | None = None,
+    keep_classes: Sequence[str] | None = None,
 ) -> Dataset:
     """Load a dataset into memory as fixed-size RGB arrays.
 
@@ -725,6 +726,9 @@ def load_dataset(
     files : dict, optional
         A model card (or any mapping) with ``train_files``, ``val_files`` and ``test_files``,
         paths relative to the dataset root: use exactly that split instead of drawing one.
+    keep_classes : sequence of str, optional
+        Keep only these classes, labelled 0, 1, ... in this order; only their images are decoded.
+        The split is the one drawn over all classes, so every kept photo stays in its split.
 
     The splits are drawn over the candidate file names, before decoding, so a
     split never changes because some other file was repaired or broken.
@@ -745,6 +749,8 @@ def load_dataset(
         lists, dropped, stray = split_files(
             root, classes, val_fraction, test_fraction, seed, group_twins
         )
+    if keep_classes is not None:
+        lists, classes = _kept(lists, classes, list(keep_classes), name)
     excluded: list[str] = []
     parts = {}
     for split_name in ("train", "val", "test"):
@@ -768,6 +774,23 @@ def load_dataset(
 
 
 Lists = dict[str, tuple[list[str], list[int]]]
+
+
+def _kept(lists: Lists, classes: list[str], keep: list[str], name: str) -> tuple[Lists, list[str]]:
+    """Each split's files of the ``keep`` classes only, relabelled in the order of ``keep``."""
+    unknown = [c for c in keep if c not in classes]
+    if unknown or not keep or len(set(keep)) != len(keep):
+        raise DataError(
+            f"keep_classes={keep!r}: give distinct class names of '{name}' "
+            f"(not found: {unknown}); the names are load_dataset('{name}').classes."
+        )
+    new_label = {classes.index(c): i for i, c in enumerate(keep)}
+    out: Lists = {
+        split: ([p for p, lab in zip(paths, labels) if lab in new_label],
+                [new_label[lab] for lab in labels if lab in new_label])
+        for split, (paths, labels) in lists.items()
+    }
+    return out, keep
 
 
 def _listed_files(

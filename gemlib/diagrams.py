@@ -3,7 +3,8 @@
 Every function returns a Figure. The numbers drawn come from the computation modules (the layer
 shapes from the Keras model, the coverage counts from :func:`gemlib.models.stride_coverage`, the
 hash bits from :func:`gemlib.data.perceptual_hash_steps`, the removed pixels from
-:func:`gemlib.sanity.remove_most_salient`), never typed in.
+:func:`gemlib.sanity.remove_most_salient`, the occlusion drops from
+:func:`gemlib.occlusion.patch_drops`), never typed in.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
-from gemlib import backdrop, data, models, sanity
+from gemlib import backdrop, data, models, occlusion, sanity
 
 #: Fill colour of each kind of box, the same in every diagram.
 BOX_COLOURS = {"BatchNormalization": "#c6dbef", "ELU": "#c7e9c0", "Conv2D": "#fdd0a2", "MaxPooling2D": "#dadaeb",
@@ -322,9 +323,9 @@ def perceptual_hash(image_a: np.ndarray, image_b: np.ndarray, titles: Sequence[s
     ax.grid(which="minor", color="0.6", lw=0.6)
     ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
     ax.set_title(f"bits that differ:\n{distance} of {differ.size}", fontsize=10)
-    near = "a near copy" if distance <= data.NEAR_DISTANCE else "not near copies"
-    fig.suptitle(f"Hamming distance {distance}: bits that differ, outlined in red "
-                 f"({data.NEAR_DISTANCE} or fewer: a near copy; these are {near})", fontsize=10.5)
+    near = "near copies" if distance <= data.NEAR_DISTANCE else "not near copies"
+    fig.suptitle(f"Hamming distance {distance}: the differing bits, outlined in red; these two are "
+                 f"{near} ({data.NEAR_DISTANCE} or fewer differing bits make near copies)", fontsize=10.5)
     fig.tight_layout()
     return fig
 
@@ -434,8 +435,9 @@ def deletion_strip(
 
     The pixels go as :func:`gemlib.sanity.deletion_insertion` removes them
     (:func:`gemlib.sanity.remove_most_salient`). ``probabilities`` (one per fraction) head each
-    photo; ``curve`` is (fraction removed, probability), drawn with its area shaded and the
-    strip's fractions marked.
+    photo; ``curve`` is (fraction removed, probability), drawn twice with the strip's fractions
+    marked: on a linear axis from 0 to 100 % with its area shaded (the shaded region is the area
+    quoted), and its first 5 % enlarged.
     """
     if probabilities is not None and len(probabilities) != len(fractions):
         raise ValueError(f"{len(probabilities)} probabilities for {len(fractions)} fractions: give one per fraction")
@@ -456,24 +458,31 @@ def deletion_strip(
         ax.set_title(title, fontsize=10)
     if curve is not None:
         x, y = (np.asarray(c, np.float64) for c in curve)
-        ax = fig.add_subplot(grid[1, :])
+        whole, start = (fig.add_subplot(cell) for cell in grid[1, :].subgridspec(1, 2, wspace=0.3))
         area = float(np.trapezoid(y, x))
-        ax.fill_between(x, y, color="tab:green", alpha=0.25, label=f"area {area:.3f} (lower: a more faithful map)")
-        ax.plot(x, y, color="tab:green", lw=1.8)
-        marks = np.interp(fractions, x, y)
-        ax.plot(fractions, marks, "o", color=HIGHLIGHT, ms=7, label="the photos above")
-        for f, m in zip(fractions, marks):
-            ax.annotate(f"{100 * f:g} %", (f, m), xytext=(6, 6), textcoords="offset points", fontsize=9,
-                        color=HIGHLIGHT)
-        ax.set_xscale("symlog", linthresh=0.01)
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, max(1.0, float(y.max()) * 1.05))
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.tick_params(labelsize=9)
-        ax.set_xlabel("pixels removed, most salient first (log scale above 1 %)", fontsize=10)
-        ax.set_ylabel("class probability", fontsize=10)
-        ax.set_title("deletion curve", fontsize=10)
-        ax.legend(fontsize=9, loc="upper right")
+        # left: a linear axis, so the shaded region is the area quoted; right: the first 5 %, enlarged
+        whole.fill_between(x, y, color="tab:green", alpha=0.25, label=f"area {area:.3f} (lower: a more faithful map)")
+        first = x <= 0.05
+        for ax in (whole, start):
+            ax.plot(x if ax is whole else x[first], y if ax is whole else y[first], color="tab:green", lw=1.8)
+            shown = [f for f in fractions if ax is whole or f <= 0.05]
+            marks = np.interp(shown, x, y)
+            ax.plot(shown, marks, "o", color=HIGHLIGHT, ms=7, label="the photos above")
+            right = 1.0 if ax is whole else 0.05
+            for f, m in zip(shown, marks):
+                near_edge = f > 0.8 * right  # label to the left, inside the panel
+                ax.annotate(f"{100 * f:g} %", (f, m), xytext=(-6 if near_edge else 6, 6), textcoords="offset points",
+                            fontsize=9, color=HIGHLIGHT, ha="right" if near_edge else "left")
+            ax.set_ylim(0, max(1.0, float(y.max()) * 1.05))
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if ax is whole else 1))
+            ax.tick_params(labelsize=9)
+            ax.set_xlabel("pixels removed, most salient first", fontsize=10)
+        whole.set_xlim(0, 1)
+        start.set_xlim(0, 0.05)
+        whole.set_ylabel("class probability", fontsize=10)
+        whole.set_title("deletion curve (shaded: its area)", fontsize=10)
+        start.set_title("its first 5 %, enlarged", fontsize=10)
+        whole.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
     return fig
 
@@ -544,4 +553,397 @@ def cascading_randomisation(blocks: Sequence[str] = CASCADE_BLOCKS) -> Figure:
     ax.set_title("Cascading randomisation: green = trained weights, red = random; input (photo) at the left,\n"
                  "class scores at the right. Each row's map is compared with the trained row's.", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+# ------------------------------------------------------------------ grid energy, in the power spectrum
+
+def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
+    """Each map above its power spectrum, with the waves that grid energy counts shaded red.
+
+    The spectrum is the power (squared size) of every wave of ``np.fft.fft2`` of the map with its
+    mean removed, shifted so the slowest waves sit in the middle, on a log colour scale. Its axes
+    are frequencies in cycles per pixel: ±0.5 is a wave that repeats every 2 pixels, ±0.25 one
+    that repeats every 4. The red rows and columns are those :func:`gemlib.explain.grid_energy`
+    sums; each spectrum's title gives that share.
+
+    Parameters
+    ----------
+    maps : dict
+        Name -> (H, W) heatmap, H and W divisible by 4.
+    """
+    from matplotlib.colors import to_rgb
+
+    from gemlib import explain
+
+    fig, axes = plt.subplots(2, len(maps), figsize=(4.6 * len(maps), 9.4), squeeze=False, layout="constrained")
+    for j, (name, heat) in enumerate(maps.items()):
+        h = np.asarray(heat, np.float64)
+        if h.ndim != 2 or h.shape[0] % 4 or h.shape[1] % 4:
+            raise ValueError(f"map {name!r} must be (H, W) with H and W divisible by 4, got shape {h.shape}")
+        rows, cols = h.shape
+        power = np.fft.fftshift(np.abs(np.fft.fft2(h - h.mean())) ** 2)
+        grid = np.zeros((rows, cols), bool)  # the same rows and columns as explain.grid_energy
+        grid[[rows // 4, rows // 2, 3 * rows // 4], :] = True
+        grid[:, [cols // 4, cols // 2, 3 * cols // 4]] = True
+        grid = np.fft.fftshift(grid)
+        fr, fc = np.fft.fftshift(np.fft.fftfreq(rows)), np.fft.fftshift(np.fft.fftfreq(cols))
+        extent = (fc[0] - 0.5 / cols, fc[-1] + 0.5 / cols, fr[-1] + 0.5 / rows, fr[0] - 0.5 / rows)
+        top, bottom = axes[0, j], axes[1, j]
+        top.imshow(h, cmap="inferno", interpolation="nearest")
+        top.set_xticks([])
+        top.set_yticks([])
+        top.set_title(name, fontsize=11)
+        logged = np.log10(power + max(float(power.max()) * 1e-9, 1e-300))
+        # dark up to the median wave, so the few strong waves stand out
+        bottom.imshow(logged, cmap="gray", vmin=float(np.median(logged)), vmax=float(logged.max()),
+                      extent=extent, interpolation="nearest")
+        shade = np.zeros((rows, cols, 4))
+        shade[grid] = (*to_rgb("#ff3b3b"), 0.6)  # bright red, visible on the black of weak waves
+        bottom.imshow(shade, extent=extent, interpolation="nearest")
+        pad = 3.0  # pixels of margin, so the red row and column at -0.5 (the frame's edge) show
+        bottom.set_xlim(extent[0] - pad / cols, extent[1])
+        bottom.set_ylim(extent[2], extent[3] - pad / rows)
+        for spine in bottom.spines.values():
+            spine.set_visible(False)
+        ticks = [-0.5, -0.25, 0.0, 0.25]
+        bottom.set_xticks(ticks, ["-0.5", "-0.25", "0", "0.25"], fontsize=9)
+        bottom.set_yticks(ticks, ["-0.5", "-0.25", "0", "0.25"], fontsize=9)
+        bottom.set_xlabel("waves across (cycles per pixel)", fontsize=10)
+        bottom.set_ylabel("waves down (cycles per pixel)", fontsize=10)
+        bottom.set_title(f"its power spectrum: grid energy {explain.grid_energy(h):.3f}\n"
+                         "(the share of the power on red)", fontsize=10)
+    fig.text(0.5, -0.01, "Bright: a strong wave. The red rows and columns are the waves that repeat every "
+             "2 pixels (±0.5) or 4 pixels (±0.25).", ha="center", va="top", fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------ Integrated Gradients, its path
+
+# ------------------------------------------------------------------ why noise helps, in one dimension
+
+#: The 1-D toy score: a smooth trend plus fast bumps near x = 0 (``amplitude``, ``frequency``).
+TOY_BUMPS = {"amplitude": 0.15, "frequency": 15.0}
+
+
+def toy_score(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The toy score ``f(x) = sin x + a sin(k x) exp(-x²/2)`` and its exact derivative ``f'(x)``."""
+    x = np.asarray(x, np.float64)
+    a, k = TOY_BUMPS["amplitude"], TOY_BUMPS["frequency"]
+    window = np.exp(-(x**2) / 2)
+    f = np.sin(x) + a * np.sin(k * x) * window
+    df = np.cos(x) + a * window * (k * np.cos(k * x) - x * np.sin(k * x))
+    return f, df
+
+
+def toy_noisy_gradients(x: np.ndarray, sigma: float = 0.3, n_samples: int = 50,
+                        seed: int = 0) -> np.ndarray:
+    """``f'`` at ``n_samples`` noisy copies ``x + ε`` (ε ~ N(0, σ²)) of every point: (n_samples, len(x))."""
+    x = np.asarray(x, np.float64).reshape(-1)
+    eps = np.random.default_rng(seed).normal(0.0, sigma, size=(n_samples, 1))
+    return toy_score(x[None] + eps)[1]
+
+
+def noise_toy(sigma: float = 0.3, n_samples: int = 200, x0: float = 0.3, seed: int = 0) -> Figure:
+    """Why noise helps, in one dimension: a bumpy score, its gradient, SmoothGrad and VarGrad.
+
+    Left: the score f and ``n_samples`` noisy copies of one input ``x0``. Middle: the exact
+    gradient f' (jagged where f is bumpy), the gradients at the copies of ``x0``, and their mean at
+    every x (SmoothGrad). Right: their variance at every x (VarGrad).
+    """
+    x = np.linspace(-3, 3, 601)
+    f, df = toy_score(x)
+    grads = toy_noisy_gradients(x, sigma, n_samples, seed)
+    copies = x0 + np.random.default_rng(seed).normal(0.0, sigma, n_samples)
+    fc, dfc = toy_score(copies)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained")
+    ax = axes[0]
+    ax.plot(x, f, color="0.2", lw=1.2)
+    ax.plot(copies, fc, "o", color=HIGHLIGHT, ms=3, alpha=0.4, label=f"{n_samples} noisy copies of x₀")
+    ax.plot([x0], toy_score(np.array([x0]))[0], "s", color="black", ms=6, label="the input x₀")
+    ax.set_title(f"1. a bumpy score f(x)\n(copies: x₀ + noise, σ = {sigma:g})", fontsize=10)
+    ax = axes[1]
+    ax.plot(x, df, color="0.6", lw=0.8, label="gradient f′(x)")
+    ax.plot(copies, dfc, "o", color=HIGHLIGHT, ms=3, alpha=0.4, label="f′ at the copies of x₀")
+    ax.plot(x, grads.mean(axis=0), color="tab:blue", lw=2, label="SmoothGrad: mean over copies")
+    ax.set_title("2. the gradient jumps between neighbours;\nits mean over copies is smooth", fontsize=10)
+    ax = axes[2]
+    ax.plot(x, grads.var(axis=0), color="tab:purple", lw=2)
+    ax.set_title("3. VarGrad: variance over copies,\nlarge where the gradient keeps changing",
+                 fontsize=10)
+    for ax in axes:
+        ax.set_xlabel("input x", fontsize=10)
+        ax.tick_params(labelsize=8)
+    axes[0].legend(fontsize=8, loc="upper left")
+    axes[1].legend(fontsize=8, loc="upper right", framealpha=0.9)
+    axes[1].set_ylim(top=float(df.max()) * 1.6)  # room for the legend above the curves
+    return fig
+
+
+def integrated_gradients_path(image: np.ndarray, gradients: np.ndarray, baseline: float = 0.0) -> Figure:
+    """Integrated Gradients drawn: the photo blended from a black baseline in steps, the gradient at
+    each step, and their average times (photo - baseline).
+
+    ``gradients`` (steps, H, W, C) are the class logit's gradients at the blends
+    ``baseline + a_k (image - baseline)`` with ``a_k = (k + 0.5) / steps``, the midpoint rule of
+    :func:`gemlib.explain.integrated_gradients` (compute them with :func:`gemlib.explain.gradients`).
+    Maps show the size of each pixel's value summed over the colour channels; the gradients share
+    one colour scale, so a step with larger gradients is brighter.
+    """
+    arr = np.asarray(image, np.float64)
+    grads = np.asarray(gradients, np.float64)
+    if grads.ndim != 4 or grads.shape[1:] != arr.shape:
+        raise data.DataError(f"integrated_gradients_path: gradients have shape {grads.shape}, the image "
+                             f"{arr.shape}: give one gradient per step, shape (steps, *image.shape)")
+    steps = len(grads)
+    alphas = (np.arange(steps) + 0.5) / steps
+    scale = 255.0 if np.asarray(image).dtype == np.uint8 or arr.max() > 1.5 else 1.0
+    size = np.abs(grads).sum(-1)
+    top = float(np.percentile(size, 99)) or 1.0
+    mean = grads.mean(axis=0)
+    ig = np.abs((arr - baseline) * mean).sum(-1)
+    fig = plt.figure(figsize=(max(1.45 * steps, 7.5) + 0.6, 6.6))
+    top_grid = fig.add_gridspec(2, steps, left=0.08, right=0.98, top=0.9, bottom=0.48, hspace=0.12)
+    axes = np.array([[fig.add_subplot(top_grid[r, k]) for k in range(steps)] for r in range(2)])
+    for k, a in enumerate(alphas):
+        axes[0, k].imshow(np.clip((baseline + a * (arr - baseline)) / scale, 0, 1))
+        axes[0, k].set_title(f"α = {a:.2f}", fontsize=10)
+        axes[1, k].imshow(size[k], cmap="inferno", vmin=0, vmax=top)
+    for ax in axes.ravel():
+        ax.set_xticks([])
+        ax.set_yticks([])
+    start = "black" if baseline == 0 else "the baseline"
+    axes[0, 0].set_ylabel(f"1. the photo,\nblended from {start}", fontsize=10)
+    axes[1, 0].set_ylabel("2. the class logit's\ngradient there", fontsize=10)
+    fig.suptitle(f"Integrated Gradients: walk from {start} (α = 0) to the photo (α = 1) in steps", fontsize=11)
+    low_grid = fig.add_gridspec(1, 5, width_ratios=(1, 0.5, 1, 0.5, 1), left=0.2, right=0.86, top=0.4,
+                                bottom=0.02)
+    row = [fig.add_subplot(low_grid[0, j]) for j in range(5)]
+    panels = [(row[0], np.abs(mean).sum(-1), "inferno", f"3. average of\nthe {steps} gradients"),
+              (row[2], np.clip((arr - baseline) / scale, 0, 1), None, f"the photo − {start}"),
+              (row[4], ig, "inferno", "4. Integrated Gradients")]
+    for ax, picture, cmap, title in panels:
+        if cmap is None:
+            ax.imshow(picture)
+        else:
+            ax.imshow(picture, cmap=cmap, vmin=0, vmax=float(np.percentile(picture, 99)) or 1.0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(title, fontsize=10)
+    for ax, sign, note in ((row[1], "×", "pixel by pixel,\nchannel by channel"), (row[3], "=", "")):
+        ax.axis("off")
+        ax.text(0.5, 0.5, sign, ha="center", va="center", fontsize=24, transform=ax.transAxes)
+        ax.text(0.5, 0.3, note, ha="center", va="top", fontsize=9, transform=ax.transAxes)
+    return fig
+
+
+# ------------------------------------------------------------------ occlusion, step by step
+
+def occlusion_steps(
+    image: np.ndarray,
+    drops: np.ndarray,
+    patch: int = 16,
+    stride: int = 8,
+    positions: Sequence[tuple[int, int]] | None = None,
+    fill: str | float | np.ndarray = "mean",
+) -> Figure:
+    """Occlusion as it is computed: the patch at three positions, the drop per position, the map.
+
+    ``drops`` is the (R, C) grid of :func:`gemlib.occlusion.patch_drops` for the same ``patch``,
+    ``stride`` and ``fill``. ``positions`` are (row, column) indexes into that grid; by default
+    the top-left corner, the largest drop and the smallest (each drawn once). The last panel spreads the drops back
+    onto the pixels (:func:`gemlib.occlusion.spread_drops`): the occlusion map.
+    """
+    arr = np.asarray(image)
+    scale = 255.0 if arr.dtype == np.uint8 or arr.max() > 1.5 else 1.0
+    drops = np.asarray(drops, np.float64)
+    h, w = arr.shape[:2]
+    heat = occlusion.spread_drops(drops, (h, w), patch, stride)
+    rows, cols = occlusion.patch_starts(h, patch, stride), occlusion.patch_starts(w, patch, stride)
+    if positions is None:
+        positions = [(0, 0), np.unravel_index(drops.argmax(), drops.shape),
+                     np.unravel_index(drops.argmin(), drops.shape)]
+    positions = list(dict.fromkeys((int(i), int(j)) for i, j in positions))  # each position once
+    value = arr.reshape(-1, arr.shape[-1]).mean(axis=0) if isinstance(fill, str) else np.asarray(fill, float)
+    top = float(np.abs(drops).max()) or 1.0
+    fig, axes = plt.subplots(1, len(positions) + 2, figsize=(2.3 * (len(positions) + 2) + 0.9, 3.0),
+                             layout="constrained")
+    for k, (ax, (i, j)) in enumerate(zip(axes, positions), start=1):
+        r, c = rows[i], cols[j]
+        hidden = arr.astype(np.float64).copy()
+        hidden[r : r + patch, c : c + patch] = value
+        ax.imshow(np.clip(hidden / scale, 0, 1))
+        ax.add_patch(Rectangle((c - 0.5, r - 0.5), patch, patch, fill=False, edgecolor=HIGHLIGHT, lw=2))
+        ax.text(c + patch / 2 - 0.5, r + patch / 2 - 0.5, str(k), ha="center", va="center", fontsize=10,
+                color="white", fontweight="bold")
+        ax.set_title(f"{k}. patch at row {r}, column {c}\nlogit drop {drops[i, j]:+.2f}", fontsize=10)
+    grid_ax, map_ax = axes[len(positions)], axes[len(positions) + 1]
+    shown = grid_ax.imshow(drops, cmap="coolwarm", vmin=-top, vmax=top, interpolation="nearest")
+    for k, (i, j) in enumerate(positions, start=1):
+        grid_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=1.5))
+        dx = 2.2 if j < drops.shape[1] / 2 else -2.2  # the label sits beside the cell, toward the middle
+        dy = 2.2 if i < drops.shape[0] / 2 else -2.2
+        grid_ax.annotate(str(k), xy=(j, i), xytext=(j + dx, i + dy), ha="center", va="center", fontsize=9,
+                         fontweight="bold", color="black", annotation_clip=False,
+                         bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.3", "lw": 0.6},
+                         arrowprops={"arrowstyle": "-", "color": "black", "lw": 1.0, "shrinkB": 4})
+    grid_ax.set_title(f"one drop per position\n({drops.shape[0]} × {drops.shape[1]} positions)",
+                      fontsize=10)
+    map_ax.imshow(heat, cmap="coolwarm", vmin=-top, vmax=top, interpolation="nearest")
+    map_ax.set_title("per pixel: mean drop of\nthe patches covering it", fontsize=10)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    bar = fig.colorbar(shown, ax=[grid_ax, map_ax], fraction=0.04, pad=0.02, shrink=0.9)
+    bar.set_label("logit drop\n(red: hiding lowers the score)", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    return fig
+
+
+# ------------------------------------------------------------------ candidates that share their answers
+
+def shared_answers(shared: np.ndarray, redraw: np.ndarray, own: np.ndarray) -> Figure:
+    """The best-of-k model of :func:`gemlib.published.best_of_k_optimism` on a few photos.
+
+    Top row: the shared answer per photo (filled: right, open: wrong). One row per candidate: it
+    keeps the shared answer, or where ``redraw`` is True (outlined in red) gives its own answer
+    from ``own``. Each row ends with that candidate's share right on these photos.
+    ``shared`` is (n,), ``redraw`` and ``own`` (k, n), all boolean.
+    """
+    shared = np.asarray(shared, bool)
+    redraw, own = np.asarray(redraw, bool), np.asarray(own, bool)
+    if shared.ndim != 1 or redraw.shape != own.shape or redraw.shape[1:] != shared.shape:
+        raise data.DataError(f"shared_answers: shared {shared.shape}, redraw {redraw.shape}, own {own.shape}: "
+                             "give shared as (n,) and redraw, own as (k, n)")
+    k, n = redraw.shape
+    answers = np.where(redraw, own, shared[None])
+    fig, ax = _canvas((0.42 * n + 3.6, 0.5 * (k + 1) + 1.3), (-3.3, n + 1.6), (-k - 0.7, 1.0))
+    rows = [("shared answer", shared, np.zeros(n, bool))]
+    rows += [(f"candidate {c + 1}", answers[c], redraw[c]) for c in range(k)]
+    for r, (label, right, mark) in enumerate(rows):
+        y = -r - (0.25 if r else 0)
+        ax.text(-3.2, y, label, fontsize=10, va="center", fontweight="bold" if r == 0 else None)
+        x = np.arange(n)
+        ax.scatter(x[right], np.full(right.sum(), y), s=150, color="tab:blue", edgecolor="tab:blue")
+        ax.scatter(x[~right], np.full((~right).sum(), y), s=150, color="white", edgecolor="tab:blue", lw=1.5)
+        ax.scatter(x[mark], np.full(mark.sum(), y), s=330, facecolor="none", edgecolor=HIGHLIGHT, lw=2)
+        if r:
+            ax.text(n + 0.2, y, f"{right.mean():.0%} right", fontsize=10, va="center")
+    ax.plot([-3.2, n + 1.5], [-0.6, -0.6], color="0.6", lw=0.8)
+    ax.set_title(f"{n} photos (filled: right, open: wrong). Each candidate keeps the shared answer, "
+                 "except where it draws its own (red rings)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+def disagreement_tree(accuracy: float, redraw: float) -> Figure:
+    """Why two equally good candidates disagree on a share 2a(1 - a)(1 - (1 - r)^2) of the photos.
+
+    The model of :func:`shared_answers`: each candidate keeps a photo's shared answer, or with
+    chance ``redraw`` (r) draws its own, right with chance ``accuracy`` (a). The tree splits one
+    photo and two candidates into "both keep it" (they agree) and "at least one redraws" (then one
+    right, one wrong with chance 2a(1 - a)), each branch with its numbers.
+    """
+    a, r = float(accuracy), float(redraw)
+    if not (0 <= a <= 1 and 0 <= r <= 1):
+        raise data.DataError(f"disagreement_tree: accuracy {a} and redraw {r} must lie in [0, 1]")
+    keep, some = (1 - r) ** 2, 1 - (1 - r) ** 2
+    split = 2 * a * (1 - a)
+    fig, ax = _canvas((8.6, 4.4), (0, 10), (0, 6.2))
+    _box(ax, 5, 5.5, 3.6, 0.8, "one photo, two candidates", "#eeeeee")
+    _box(ax, 2.3, 3.6, 3.9, 0.95, f"1. both keep the shared answer\n(1 - r)² = {keep:.3f}", "#dbe9f6")
+    _box(ax, 7.6, 3.6, 3.9, 0.95, f"2. at least one draws its own\n1 - (1 - r)² = {some:.3f}", "#fde6cc")
+    _box(ax, 2.3, 1.6, 3.2, 0.8, "same answer: they agree", "#eeeeee")
+    _box(ax, 6.1, 1.6, 3.0, 0.95, f"3. one right, one wrong\n2a(1 - a) = {split:.3f}", "#f8c9c9")
+    _box(ax, 9.0, 1.6, 1.9, 0.95, f"they agree\n{1 - split:.3f}", "#eeeeee", fontsize=9)
+    for start, end in [((4.2, 5.1), (2.6, 4.08)), ((5.8, 5.1), (7.3, 4.08)), ((2.3, 3.12), (2.3, 2.0)),
+                       ((7.0, 3.12), (6.3, 2.08)), ((8.3, 3.12), (8.9, 2.08))]:
+        _arrow(ax, start, end)
+    ax.text(5, 0.45, f"4. right for one candidate only: {some:.3f} × {split:.3f} = {some * split:.3f}"
+            f"   (a = {a:.3f}, r = {r:.3f})", ha="center", va="center", fontsize=10, fontweight="bold")
+    return fig
+
+
+# ------------------------------------------------------------------ local binary patterns
+
+LBP_RING = ((0, 0), (0, 1), (0, 2), (1, 2), (2, 2), (2, 1), (2, 0), (1, 0))  # clockwise from top left
+LBP_EXAMPLES = {
+    "flat": ((100, 100, 100), (100, 100, 100), (100, 100, 100)),
+    "bright spot": ((60, 60, 60), (60, 200, 60), (60, 60, 60)),
+    "edge": ((200, 200, 60), (200, 200, 60), (200, 200, 60)),
+    "corner": ((200, 200, 60), (200, 200, 60), (60, 60, 60)),
+    "speckle": ((200, 60, 200), (60, 120, 60), (200, 60, 200)),
+}
+
+
+def lbp_kind(patch: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The 8 ring bits (neighbour at least as bright as the centre), their 0/1 changes round the
+    ring, and the uniform kind: the number of ones if there are at most 2 changes, else 9."""
+    arr = np.asarray(patch)
+    if arr.shape != (3, 3):
+        raise data.DataError(f"lbp_kind: patch has shape {arr.shape}; give a 3 × 3 grey patch")
+    bits = np.array([int(arr[r, c] >= arr[1, 1]) for r, c in LBP_RING])
+    changes = int((bits != np.roll(bits, 1)).sum())
+    return bits, changes, int(bits.sum()) if changes <= 2 else 9
+
+
+def _lbp_patch(ax, patch: np.ndarray, bits: np.ndarray | None = None, fontsize: float = 11) -> None:
+    """A 3 × 3 grey patch with its values, or (with ``bits``) its ring bits on black and white."""
+    arr = np.asarray(patch, float)
+    if bits is None:
+        ax.imshow(arr, cmap="gray", vmin=0, vmax=255)
+        for r in range(3):
+            for c in range(3):
+                ax.text(c, r, f"{arr[r, c]:.0f}", ha="center", va="center", fontsize=fontsize,
+                        color="black" if arr[r, c] > 127 else "white")
+    else:
+        shown = np.full((3, 3), 0.5)
+        for (r, c), b in zip(LBP_RING, bits):
+            shown[r, c] = b
+        ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
+        for (r, c), b in zip(LBP_RING, bits):
+            ax.text(c, r, str(b), ha="center", va="center", fontsize=fontsize + 3,
+                    color="black" if b else "white", fontweight="bold")
+        ax.text(1, 1, f"≥ {arr[1, 1]:.0f}?", ha="center", va="center", fontsize=fontsize - 1)
+    ax.add_patch(Rectangle((0.5, 0.5), 1, 1, fill=False, edgecolor=HIGHLIGHT, lw=2.5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def local_binary_pattern(example: str = "edge") -> Figure:
+    """What a uniform local binary pattern (P = 8, R = 1) measures, drawn on 3 × 3 grey patches.
+
+    Top: one patch worked through: each of the 8 neighbours gets a 1 when it is at least as
+    bright as the centre; the ring of bits is read round; at most 2 changes between 0 and 1
+    make a "uniform" pattern, whose kind is its number of ones (0-8); any other is kind 9.
+    Bottom: the kinds of :data:`LBP_EXAMPLES` (the same as ``skimage.feature.local_binary_pattern``
+    gives at their centre, checked in the tests).
+    """
+    if example not in LBP_EXAMPLES:
+        raise data.DataError(f"local_binary_pattern: unknown example {example!r}; "
+                             f"choose one of {sorted(LBP_EXAMPLES)}")
+    patch = np.array(LBP_EXAMPLES[example])
+    bits, changes, kind = lbp_kind(patch)
+    fig = plt.figure(figsize=(10.5, 5.6))
+    grid = fig.add_gridspec(2, 15, height_ratios=(1.25, 1), hspace=0.4)
+    first = fig.add_subplot(grid[0, 0:5])
+    _lbp_patch(first, patch)
+    first.set_title(f"1. a 3 × 3 patch of a grey photo\n({example}; red: the centre pixel)", fontsize=10.5)
+    second = fig.add_subplot(grid[0, 5:10])
+    _lbp_patch(second, patch, bits)
+    second.set_title("2. each neighbour: 1 if at least\nas bright as the centre, else 0", fontsize=10.5)
+    third = fig.add_subplot(grid[0, 10:15])
+    third.axis("off")
+    ring = " ".join(map(str, bits))
+    verdict = (f"at most 2 changes: uniform\nkind = number of ones = {kind}" if changes <= 2
+               else "more than 2 changes: not uniform\nkind 9")
+    third.text(0.0, 0.62, f"3. read round the ring,\nclockwise from top left:\n\n{ring}\n\n"
+               f"{changes} changes between 0 and 1\n{verdict}", ha="left", va="center", fontsize=10.5,
+               family="monospace", transform=third.transAxes)
+    for k, (name, values) in enumerate(LBP_EXAMPLES.items()):
+        ax = fig.add_subplot(grid[1, 3 * k: 3 * k + 3])
+        _lbp_patch(ax, np.array(values), fontsize=8.5)
+        ax.set_title(f"{name}: kind {lbp_kind(np.array(values))[2]}", fontsize=10.5)
+    fig.suptitle("A local binary pattern, pixel by pixel; a photo's texture feature is the share "
+                 "of its pixels of each kind 0-9", fontsize=11)
+    fig.subplots_adjust(top=0.84, bottom=0.03, left=0.02, right=0.98)
     return fig

@@ -21,6 +21,11 @@ import tensorflow as tf
 # retracing notices are not for readers of a lesson; real errors still show
 tf.get_logger().setLevel("ERROR")
 
+#: Images per gradient call. A call keeps every layer's output of its batch for the backward pass:
+#: 50 noisy copies of a 128 px photo held 67 MiB more than 10 at the peak of a notebook, and the maps
+#: differ by 2e-7 of their largest value (``benchmarks/README.md``, "Notebook memory").
+GRADIENT_BATCH = 10
+
 _GRAD_FNS: "weakref.WeakKeyDictionary[keras.Model, Callable]" = weakref.WeakKeyDictionary()
 
 
@@ -42,7 +47,7 @@ def _grad_fn(model: keras.Model) -> Callable:
     return _GRAD_FNS[model]
 
 
-def gradients(model: keras.Model, batch: np.ndarray, target: int, batch_size: int = 50) -> np.ndarray:
+def gradients(model: keras.Model, batch: np.ndarray, target: int, batch_size: int = GRADIENT_BATCH) -> np.ndarray:
     """Input gradient of one class's logit for every image of ``batch``.
 
     Parameters
@@ -89,7 +94,7 @@ def noisy_gradients(
     n_samples: int = 50,
     noise: float = 0.15,
     rng: np.random.Generator | None = None,
-    batch_size: int = 50,
+    batch_size: int = GRADIENT_BATCH,
     base: str = "gradient",
     ig_steps: int = 16,
 ) -> np.ndarray:
@@ -164,7 +169,7 @@ def vargrad(
     n_samples: int = 50,
     noise: float = 0.15,
     seed: int | None = None,
-    batch_size: int = 50,
+    batch_size: int = GRADIENT_BATCH,
     base: str = "gradient",
 ) -> np.ndarray:
     """VarGrad: per pixel and channel, the variance of the base explanation over noisy copies.
@@ -203,7 +208,7 @@ def smoothgrad(
     n_samples: int = 50,
     noise: float = 0.15,
     seed: int | None = None,
-    batch_size: int = 50,
+    batch_size: int = GRADIENT_BATCH,
 ) -> np.ndarray:
     """SmoothGrad: the mean gradient over the same noisy copies VarGrad uses."""
     return _per_image(lambda g: g.mean(axis=0), model, images, targets, n_samples, noise, seed, batch_size, "gradient")

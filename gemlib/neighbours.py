@@ -45,7 +45,7 @@ def normalise(features: np.ndarray) -> np.ndarray:
     return f / np.where(norms > 0, norms, 1.0)
 
 
-def image_features(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def image_features(model: keras.Model, images: np.ndarray, batch_size: int = 16) -> np.ndarray:
     """Unit-length feature-layer activations of ``images`` (0-255), float32 (N, D)."""
     from gemlib.evaluate import predict_logits
 

@@ -32,14 +32,77 @@ def patch_starts(size: int, patch: int, stride: int) -> np.ndarray:
     return np.array(starts)
 
 
+def patch_drops(
+    model: keras.Model,
+    image: np.ndarray,
+    target: int,
+    patch: int = 16,
+    stride: int = 8,
+    fill: str | float | np.ndarray = "mean",
+    batch_size: int = 16,
+) -> np.ndarray:
+    """The drop in the target's logit for every position of the patch: one number per position.
+
+    Parameters are those of :func:`occlusion`. Returns an (R, C) float64 grid:
+    ``logit(image) - logit(image hidden by the patch at top edge rows[i], left edge cols[j])``,
+    with ``rows, cols = patch_starts(H, patch, stride), patch_starts(W, patch, stride)``.
+    """
+    x = np.asarray(image, np.float32)
+    if x.ndim != 3:
+        raise DataError(f"occlusion takes one (H, W, C) image, got shape {x.shape}: pass images[i]")
+    if isinstance(fill, str):
+        if fill != "mean":
+            raise DataError(f"occlusion fill {fill!r} is unknown: use 'mean' or a number")
+        value = x.mean(axis=(0, 1))
+    else:
+        value = np.asarray(fill, np.float32).reshape(-1)
+        if value.size not in (1, x.shape[-1]):
+            raise DataError(f"occlusion fill has {value.size} values for {x.shape[-1]} channels: "
+                            "give 'mean', one number, or one number per channel")
+        value = np.broadcast_to(value, (x.shape[-1],))
+    h, w = x.shape[:2]
+    rows, cols = patch_starts(h, patch, stride), patch_starts(w, patch, stride)
+    corners = [(r, c) for r in rows for c in cols]
+
+    def logits(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model(batch, training=False))[:, int(target)]
+
+    base = logits(x[None])[0]
+    drops = np.empty(len(corners), np.float64)
+    for start in range(0, len(corners), batch_size):
+        chunk = corners[start : start + batch_size]
+        copies = np.repeat(x[None], len(chunk), axis=0)
+        for k, (r, c) in enumerate(chunk):
+            copies[k, r : r + patch, c : c + patch] = value
+        drops[start : start + len(chunk)] = base - logits(copies)
+    return drops.reshape(len(rows), len(cols))
+
+
+def spread_drops(drops: np.ndarray, size: tuple[int, int], patch: int, stride: int) -> np.ndarray:
+    """Per pixel, the mean of the :func:`patch_drops` of the patches that cover it: (H, W) float32."""
+    h, w = size
+    rows, cols = patch_starts(h, patch, stride), patch_starts(w, patch, stride)
+    drops = np.asarray(drops, np.float64)
+    if drops.shape != (len(rows), len(cols)):
+        raise DataError(f"drops of shape {drops.shape} do not fit patch {patch}, stride {stride} on "
+                        f"{h}x{w} px: pass the grid patch_drops gives, ({len(rows)}, {len(cols)})")
+    total = np.zeros((h, w), np.float64)
+    count = np.zeros((h, w), np.int64)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            total[r : r + patch, c : c + patch] += drops[i, j]
+            count[r : r + patch, c : c + patch] += 1
+    return (total / count).astype(np.float32)
+
+
 def occlusion(
     model: keras.Model,
     image: np.ndarray,
     target: int,
     patch: int = 16,
     stride: int = 8,
-    fill: str | float = "mean",
-    batch_size: int = 64,
+    fill: str | float | np.ndarray = "mean",
+    batch_size: int = 16,
 ) -> np.ndarray:
     """Occlusion map of one image: the mean drop in the target's logit when a patch hides a pixel.
 
@@ -55,8 +118,9 @@ def occlusion(
         Side of the square patch, in pixels.
     stride : int
         Step between patch positions (see :func:`patch_starts`).
-    fill : "mean" or float
-        What the patch holds: the image's mean colour (per channel), or one constant value.
+    fill : "mean", float or sequence of floats
+        What the patch holds: the image's mean colour (per channel), one constant value, or one
+        value per channel.
     batch_size : int
         Occluded copies per model call (bounds memory).
 
@@ -64,37 +128,10 @@ def occlusion(
     -------
     numpy.ndarray
         (H, W) float32: per pixel, ``logit(image) - logit(occluded)`` averaged over the
-        patches that cover the pixel.
+        patches that cover the pixel (:func:`patch_drops` spread by :func:`spread_drops`).
     """
-    x = np.asarray(image, np.float32)
-    if x.ndim != 3:
-        raise DataError(f"occlusion takes one (H, W, C) image, got shape {x.shape}: pass images[i]")
-    if isinstance(fill, str):
-        if fill != "mean":
-            raise DataError(f"occlusion fill {fill!r} is unknown: use 'mean' or a number")
-        value = x.mean(axis=(0, 1))
-    else:
-        value = np.full(x.shape[-1], float(fill), np.float32)
-    h, w = x.shape[:2]
-    corners = [(r, c) for r in patch_starts(h, patch, stride) for c in patch_starts(w, patch, stride)]
-
-    def logits(batch: np.ndarray) -> np.ndarray:
-        return np.asarray(model(batch, training=False))[:, int(target)]
-
-    base = logits(x[None])[0]
-    drops = np.empty(len(corners), np.float64)
-    for start in range(0, len(corners), batch_size):
-        chunk = corners[start : start + batch_size]
-        copies = np.repeat(x[None], len(chunk), axis=0)
-        for k, (r, c) in enumerate(chunk):
-            copies[k, r : r + patch, c : c + patch] = value
-        drops[start : start + len(chunk)] = base - logits(copies)
-    total = np.zeros((h, w), np.float64)
-    count = np.zeros((h, w), np.int64)
-    for (r, c), d in zip(corners, drops):
-        total[r : r + patch, c : c + patch] += d
-        count[r : r + patch, c : c + patch] += 1
-    return (total / count).astype(np.float32)
+    drops = patch_drops(model, image, target, patch, stride, fill, batch_size)
+    return spread_drops(drops, np.asarray(image).shape[:2], patch, stride)
 
 
 def occlusion_heatmap(maps: np.ndarray, clip_percentile: float = 99.0) -> np.ndarray:

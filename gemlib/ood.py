@@ -19,7 +19,7 @@ from gemlib.evaluate import predict_logits, softmax
 PERCENTILE = 5.0
 
 
-def top_probability(model: keras.Model, images: np.ndarray, batch_size: int = 64) -> np.ndarray:
+def top_probability(model: keras.Model, images: np.ndarray, batch_size: int = 16) -> np.ndarray:
     """Highest softmax probability of each image (float64, shape (N,))."""
     logits = predict_logits(model, images, batch_size)
     return softmax(logits.astype(np.float64)).max(axis=1)

@@ -149,6 +149,49 @@ def hue_circle(hues: Sequence[float]) -> Figure:
     return fig
 
 
+def group_split() -> Figure:
+    """A sketch of splitting by file (a twin leaks into test) against splitting by group.
+
+    Each square is a photo; squares of one colour joined by a line are one duplicate group. Left,
+    files are dealt out one by one and two groups straddle two sets (red lines: leaks); right, each
+    group goes to one set, and a training photo grouped with a test photo is left out (crossed).
+    """
+    sets = ("training", "validation", "test")
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.6))
+    colours = {"A": "tab:red", "B": "tab:blue", "C": "tab:green"}
+    # (group, set index, row) of each photo; "out": left out of the split
+    layouts = {
+        "split by file: groups straddle sets (leaks)": [("A", 0, 0), ("A", 2, 0), ("B", 0, 1), ("B", 1, 1),
+                                                   ("C", 0, 2), ("C", 0, 3)],
+        "split by group: no group straddles two sets": [("A", 0, 0, "out"), ("A", 2, 0), ("B", 1, 1),
+                                                        ("B", 1, 2), ("C", 0, 2), ("C", 0, 3)],
+    }
+    for ax, (title, photos) in zip(axes, layouts.items()):
+        for k, name in enumerate(sets):
+            ax.add_patch(plt.Rectangle((k * 1.2, 0), 1.0, 4.4, fc="0.95", ec="0.5"))
+            ax.text(k * 1.2 + 0.5, 4.6, name, ha="center", fontsize=10)
+        points: dict[str, list[tuple[float, float]]] = {}
+        for group, k, row, *out in photos:
+            x, y = k * 1.2 + 0.5, 3.7 - row
+            points.setdefault(group, []).append((x, y))
+            ax.add_patch(plt.Rectangle((x - 0.22, y - 0.22), 0.44, 0.44, fc=colours[group], ec="k",
+                                       alpha=0.3 if out else 1.0))
+            if out:
+                ax.plot([x - 0.3, x + 0.3], [y - 0.3, y + 0.3], "k-", lw=2)
+                ax.plot([x - 0.3, x + 0.3], [y + 0.3, y - 0.3], "k-", lw=2)
+                ax.text(x, y - 0.45, "left out", ha="center", va="top", fontsize=9)
+        for group, xy in points.items():
+            (x0, y0), (x1, y1) = xy[0], xy[-1]
+            leak = x1 != x0 and "leak" in title
+            ax.plot([x0, x1], [y0, y1], "-", color="tab:red" if leak else "0.3", lw=3 if leak else 1,
+                    zorder=0)
+        ax.set(xlim=(-0.2, 3.6), ylim=(-0.4, 5.0), title=title, aspect="equal")
+        ax.title.set_fontsize(10)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
 def metric_curves(history: pd.DataFrame, columns: dict[str, str], title: str = "") -> Figure:
     """Chosen columns of one run's history against the epoch; ``columns`` maps column -> label."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -205,6 +248,43 @@ def learning_rate(schedule: pd.DataFrame) -> Figure:
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot(schedule["epoch"], schedule["learning_rate"], "o-", ms=2)
     ax.set(xlabel="epoch", ylabel="learning rate", title="warm-up, then cosine decay over the clock")
+    fig.tight_layout()
+    return fig
+
+
+def weight_average(raw: np.ndarray, average: np.ndarray, decay: float) -> Figure:
+    """One weight's value at each step beside its exponential moving average (both computed)."""
+    raw, average = np.asarray(raw, np.float64), np.asarray(average, np.float64)
+    if raw.shape != average.shape or raw.ndim != 1:
+        raise ValueError(f"raw {raw.shape} and average {average.shape} must be the same 1-D shape")
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(np.arange(len(raw)), raw, color="0.6", lw=0.8, label="raw weight (after each step)")
+    ax.plot(np.arange(len(average)), average, color="tab:blue", lw=2,
+            label=f"moving average, decay {decay:g}")
+    ax.set(xlabel="step", ylabel="weight value", title="a weight and its moving average")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def label_smoothing(num_classes: int = 10, true_class: int = 2, smoothing: float = 0.1) -> Figure:
+    """The training target of one photo without and with label smoothing, side by side.
+
+    Smoothing as Keras does it: ``(1 - smoothing) * one_hot + smoothing / num_classes``, so the
+    right class keeps ``1 - smoothing + smoothing / num_classes`` and every other gets
+    ``smoothing / num_classes``.
+    """
+    one_hot = np.eye(num_classes)[true_class]
+    targets = {"one-hot target": one_hot,
+               f"label smoothing {smoothing:g}": (1 - smoothing) * one_hot + smoothing / num_classes}
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.6), sharey=True)
+    for ax, (title, target) in zip(axes, targets.items()):
+        ax.bar(np.arange(num_classes), target, color=["tab:green" if k == true_class else "0.6"
+                                                      for k in range(num_classes)])
+        for k in (true_class, (true_class + 1) % num_classes):
+            ax.text(k, target[k] + 0.02, f"{target[k]:.2f}", ha="center", fontsize=8)
+        ax.set(title=title, xlabel="class (green: the right one)", xticks=range(num_classes))
+    axes[0].set(ylabel="target probability", ylim=(0, 1.12))
     fig.tight_layout()
     return fig
 
@@ -845,5 +925,75 @@ def best_of_k(single: np.ndarray, best: np.ndarray, true_accuracy: float, k: int
     ax.axvline(true_accuracy, color="black", linewidth=2, label=f"true accuracy {true_accuracy:.3f}")
     ax.set(xlabel="test score", ylabel="simulated draws")
     ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def strands(summary: pd.DataFrame) -> Figure:
+    """The lesson's numbers per model, side by side: test top-1 of two seeds, and how much of a
+    VarGrad map survives a fully randomised network, against the noise floor.
+
+    ``summary`` is indexed by model, with columns ``seed 0``, ``seed 1`` (test top-1, 0-1),
+    ``VarGrad vs random network`` and ``noise floor`` (Spearman rank correlations).
+    """
+    from matplotlib.ticker import PercentFormatter
+
+    need = ["seed 0", "seed 1", "VarGrad vs random network", "noise floor"]
+    missing = [c for c in need if c not in summary.columns]
+    if missing:
+        raise ValueError(f"strands: summary lacks the columns {missing}: give {need}")
+    y = np.arange(len(summary))[::-1]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 0.7 * len(summary) + 1.9), sharey=True)
+    left.scatter(summary["seed 0"], y, s=80, color="tab:blue", label="seed 0 (shipped)", zorder=3)
+    left.scatter(summary["seed 1"], y, s=80, facecolor="white", edgecolor="tab:blue", lw=1.8,
+                 label="seed 1", zorder=3)
+    for yy, a, b in zip(y, summary["seed 0"], summary["seed 1"]):
+        left.plot([a, b], [yy, yy], color="tab:blue", lw=1, alpha=0.5)
+    left.set(xlim=(0, 1), xlabel="test top-1 accuracy", yticks=y, yticklabels=list(summary.index))
+    left.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    left.set_title("accuracy: two seeds of each recipe", fontsize=10.5)
+    left.legend(fontsize=9, loc="lower right")
+    right.barh(y, summary["VarGrad vs random network"], height=0.5, color="tab:orange",
+               label="trained map vs random network's map")
+    right.scatter(summary["noise floor"], y, marker="|", s=600, color="black", lw=2.5,
+                  label="noise floor (two draws of one map)", zorder=3)
+    right.set(xlim=(0, 1), xlabel="Spearman rank correlation")
+    right.set_title("VarGrad: how much survives random weights", fontsize=10.5)
+    right.legend(fontsize=9, loc="lower right", bbox_to_anchor=(1.0, 1.12), ncol=1)
+    for ax in (left, right):
+        ax.tick_params(labelsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def joint_vs_separate(images: Sequence[np.ndarray], titles: Sequence[str]) -> Figure:
+    """One row per image: the image, its R, G and B histograms apart (8 bins of 32 values), and
+    its joint RGB histogram (the 8 x 8 x 8 colour cells it uses, each bar in the cell's colour)."""
+    from gemlib import colour
+
+    fig, axes = plt.subplots(len(images), 5, figsize=(11, 2.3 * len(images)),
+                             gridspec_kw={"width_ratios": [1, 1.3, 1.3, 1.3, 1.8]}, squeeze=False)
+    joint = colour.joint_rgb_histograms(np.asarray(images, np.uint8))
+    for row, image, title, cells in zip(axes, images, titles, joint):
+        row[0].imshow(np.asarray(image, np.uint8), interpolation="nearest")
+        row[0].set_title(title, fontsize=11)
+        row[0].axis("off")
+        pixels = np.asarray(image).reshape(-1, 3)
+        for k, (ax, name) in enumerate(zip(row[1:4], ("red", "green", "blue"))):
+            shares = np.histogram(pixels[:, k], bins=8, range=(0, 256))[0] / len(pixels)
+            ax.bar(np.arange(8), shares, color=f"tab:{name}")
+            ax.set_xticks(np.arange(0, 8, 2) - 0.5, [f"{64 * i}" for i in range(4)], fontsize=9)
+            ax.set_xlabel("value (bins of 32)", fontsize=9)
+            ax.set_ylim(0, 1.05)
+            ax.set_title(f"{name} values apart", fontsize=10)
+            ax.tick_params(axis="y", labelsize=9)
+        used = np.flatnonzero(cells)
+        centres = np.stack([used // 64, used // 8 % 8, used % 8], axis=1) * 32 + 16
+        row[4].bar(np.arange(len(used)), cells[used], color=centres / 255, edgecolor="black")
+        row[4].set_xticks(range(len(used)), [f"({r},{g},{b})" for r, g, b in centres], fontsize=9)
+        row[4].set_ylim(0, 1.05)
+        row[4].set_title("joint: colour cells used", fontsize=10)
+        row[4].tick_params(axis="y", labelsize=9)
     fig.tight_layout()
     return fig

@@ -13,7 +13,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import confusion_matrix
 
-from gemlib.explain import gradients, grid_energy, noisy_gradients, vargrad
+from gemlib.explain import GRADIENT_BATCH, gradients, grid_energy, noisy_gradients, vargrad
 from gemlib.sanity import map_similarity
 
 
@@ -27,7 +27,7 @@ def logit_sum_model(model: keras.Model) -> keras.Model:
     return keras.Model(inp, keras.ops.sum(model(inp), axis=-1, keepdims=True))
 
 
-def logit_sum_gradients(model: keras.Model, batch: np.ndarray, batch_size: int = 50) -> np.ndarray:
+def logit_sum_gradients(model: keras.Model, batch: np.ndarray, batch_size: int = GRADIENT_BATCH) -> np.ndarray:
     """Input gradient of the *sum of all logits*, one per image.
 
     The sum does not depend on which class is asked about, so neither does the map.

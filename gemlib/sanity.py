@@ -288,7 +288,7 @@ def faithfulness(
     from gemlib.evaluate import softmax
 
     def proba(batch: np.ndarray) -> np.ndarray:
-        return softmax(np.asarray(model.predict(batch, batch_size=64, verbose=0)))
+        return softmax(np.asarray(model.predict(batch, batch_size=16, verbose=0)))
 
     areas, curves = [], []
     for m in methods:

@@ -135,62 +135,177 @@ def _angle_gap(a: float, b: float) -> float:
 # 01 data exploration
 
 
-@_register("01", 4, "put Ruby's circular mean hue weighted by saturation, in degrees, in `answer`",
-           "gems=gems", "circular mean hue")
-def ruby_hue(answer: Any, gems: Any) -> Verdict:
-    """Ruby's saturation-weighted circular mean hue (degrees) over its training pixels."""
+@_register("01", 3, "put `{class name: grey share}` for the three least and the three most "
+           "saturated classes in `answer` (shares between 0 and 1)", "gems=gems", "nearly grey")
+def grey_shares(answer: Any, gems: Any) -> Verdict:
+    """Share of each end class's kept (non-white) pixels that are nearly grey (saturation < 0.08)."""
     from skimage.color import rgb2hsv
 
     from gemlib import colour
 
-    value = _number(answer)
-    if value is None:
-        return _not_yet("`answer` should be one number, the hue in degrees (a float)")
-    ruby = gems.train.images[gems.train.labels == gems.classes.index("Ruby")]
-    reference = float(colour.class_colour_stats(ruby, np.zeros(len(ruby), int), ["Ruby"])["hue"][0])
-    tol = 1e-3  # degrees: float32 arithmetic moves the answer far less
-    if _angle_gap(value, reference) < tol:
-        note = "" if 0 <= value < 360 else "(As an angle; `% 360` writes it between 0 and 360.)"
-        return _right(note)
+    if not isinstance(answer, dict):
+        return _not_yet("`answer` should be a dict, `{'Goshenite': share, ...}`, one entry per class")
+    order = colour.class_colour_stats(gems.train.images, gems.train.labels, gems.classes)
+    ends = list(order.sort_values("saturation")["label"])
+    six = ends[:3] + ends[-3:]
+    missing = [name for name in six if name not in answer]
+    if missing:
+        return _not_yet(f"{len(missing)} of the six classes at the two ends of `stats` sorted by "
+                        "saturation are missing: the three least and the three most saturated")
+    for name in six:
+        share = _number(answer[name])
+        if share is None:
+            return _not_yet(f"give {name!r} one number, the share of its kept pixels that are grey")
+        pixels = gems.train.images[np.asarray(gems.train.labels) == gems.classes.index(name)]
+        hsv = rgb2hsv(np.asarray(pixels).reshape(1, -1, 3))[0]
+        white = (hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08)
+        kept = hsv[~white]
+        ref = float((kept[:, 1] < 0.08).mean())
+        if abs(share - ref) <= 1e-6:
+            continue
+        slips = [
+            (float((hsv[:, 1] < 0.08).mean()), "counts the near-white pixels too: drop them first "
+             "(value > 0.92 and saturation < 0.08)"),
+            (100 * ref, "looks like a percentage: give a fraction between 0 and 1"),
+            (1 - ref, "is the share of coloured pixels: count those with saturation below 0.08"),
+        ]
+        for wrong, hint in slips:
+            if abs(share - wrong) <= 1e-6 * max(1.0, abs(wrong)):
+                return _not_yet(f"{name}'s share {hint}")
+        return _not_yet(f"{name}'s share is not the share of its kept pixels with saturation below "
+                        "0.08: keep the pixels that are not near-white, then count the grey ones")
+    return _right()
 
-    hsv = rgb2hsv(ruby.reshape(1, -1, 3))[0]
-    keep = ~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))
 
-    def circular(h: np.ndarray, w: np.ndarray) -> float:
-        a = h * 2 * np.pi
-        return float(np.degrees(np.arctan2((w * np.sin(a)).sum(), (w * np.cos(a)).sum())) % 360)
+@_register("01", 4, "put `{class name: length}` for two classes of your choice in `answer` "
+           "(the length of the mean hue arrow, between 0 and 1)", "gems=gems", "mean arrow")
+def hue_agreement(answer: Any, gems: Any) -> Verdict:
+    """Length of each chosen class's saturation-weighted mean hue arrow (what `stats` lacks)."""
+    from skimage.color import rgb2hsv
 
-    h, s = hsv[keep, 0], hsv[keep, 1]
-    slips = [
-        (circular(h, np.ones_like(h)), "that is the unweighted circular mean: weight each pixel's "
-         "arrow (its sine and cosine) by its saturation"),
-        (float(np.average(h * 360, weights=s)), "that is an arithmetic mean of the hues: a hue is an "
-         "angle, so add arrows (the weighted sines and cosines) and take `np.arctan2` of the sums"),
-        (float((h * 360).mean()), "that is an unweighted arithmetic mean: hue is an angle (add arrows, "
-         "weighted by saturation)"),
-        (circular(hsv[:, 0], hsv[:, 1]), "the near-white pixels are still in: drop those with value "
-         "> 0.92 and saturation < 0.08 first, as the lesson does"),
-    ]
-    for wrong, hint in slips:
-        if _angle_gap(value, wrong) < tol:
-            return _not_yet(hint)
-    if abs(value - np.radians(reference)) < 1e-3 or _angle_gap(np.degrees(value), reference) < tol:
-        return _not_yet("your number looks like radians: convert it with `np.degrees`")
-    if abs(value - reference / 360) < 1e-4:
-        return _not_yet("your number is a fraction of a turn (rgb2hsv's hue is 0-1): give degrees")
-    return _not_yet("not Ruby's weighted circular mean hue: take Ruby's training pixels "
-                    "(`gems.train.labels == gems.classes.index('Ruby')`), drop the near-white ones, "
-                    "turn the hue (0-1) into radians, weight sines and cosines by saturation")
+    if not isinstance(answer, dict) or len(answer) < 2:
+        return _not_yet("`answer` should be a dict with two classes or more, "
+                        "`{'Ruby': length, 'Emerald': length}`")
+    unknown = [name for name in answer if name not in gems.classes]
+    if unknown:
+        return _not_yet(f"{unknown[0]!r} is not a class name: use the names of `gems.classes`")
+    for name, value in answer.items():
+        values = _array(value)
+        if values is None or values.size != 1:
+            return _not_yet(f"give each class one number, the arrow's length; {name!r} has "
+                            f"{'no numbers' if values is None else values.size}")
+        length = float(values.ravel()[0])
+        pixels = gems.train.images[np.asarray(gems.train.labels) == gems.classes.index(name)]
+        hsv = rgb2hsv(np.asarray(pixels).reshape(1, -1, 3))[0]
+        keep = ~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))
+
+        def arrow(h: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+            """(summed length, summed weight) of the weighted arrows."""
+            a = h * 2 * np.pi
+            s, c = float((w * np.sin(a)).sum()), float((w * np.cos(a)).sum())
+            return float(np.hypot(s, c)), float(w.sum())
+
+        h, s = hsv[keep, 0], hsv[keep, 1]
+        total, weight = arrow(h, s)
+        ref_length = total / weight
+        if abs(length - ref_length) <= 1e-4:
+            continue
+        unit = arrow(h, np.ones_like(h))
+        length_slips = [
+            (total, "is the length of the summed arrows: divide it by the sum of the weights"),
+            (total / len(h), "is divided by the number of pixels: divide by the sum of the "
+             "weights (the saturations)"),
+            (unit[0] / unit[1], "is the length of the unweighted arrows: weight each by its "
+             "saturation"),
+            (arrow(hsv[:, 0], hsv[:, 1])[0] / hsv[:, 1].sum(), "still counts the near-white "
+             "pixels: drop those with value > 0.92 and saturation < 0.08 first"),
+            (ref_length**2, "looks squared: take the square root of the sum of squares "
+             "(`np.hypot`)"),
+        ]
+        for wrong, hint in length_slips:
+            if abs(length - wrong) <= 1e-4 * max(1.0, abs(wrong)):
+                return _not_yet(f"{name}'s length {hint}")
+        if not 0 <= length <= 1:
+            return _not_yet(f"{name}'s length is outside 0-1: divide the summed arrow's length by "
+                            "the sum of the weights")
+        return _not_yet(f"{name}'s length is not the length of its mean arrow: the square root of "
+                        "(sum of w·sin)² + (sum of w·cos)², divided by the sum of the weights w")
+    return _right()
 
 
 # ---------------------------------------------------------------------------------------------
 # 02 augmentation
 
 
-@_register("02", 4, "put the copies' distances from the original's mean colour in `answer` "
-           "(an array, one per copy; or only the largest)", "copies=views, original=stone",
-           "mean colour")
-def copy_colour_distances(answer: Any, copies: np.ndarray, original: np.ndarray) -> Verdict:
+def _new_colour_share(copies: np.ndarray, original: np.ndarray) -> float:
+    """Share of the copies' pixels more than 30 (RGB) from every colour of ``original``."""
+    palette = np.unique(np.asarray(original).reshape(-1, 3), axis=0).astype(np.float64)
+    pixels = np.asarray(copies, np.float64).reshape(-1, 1, 3)
+    return float((np.linalg.norm(pixels - palette, axis=2).min(axis=1) > 30).mean())
+
+
+@_register("02", 1, "put `{'passes': (config, share), 'fails': (config, share)}` in `answer`, each "
+           "config an `augment.AugmentConfig`, each share a number 0-1", "original=stone",
+           "new-colour check")
+def two_recipes(answer: Any, original: np.ndarray) -> Verdict:
+    """A recipe of one's own that passes the new-colour check (< 10 %), one that fails it."""
+    from gemlib import augment
+
+    if not isinstance(answer, dict) or set(answer) != {"passes", "fails"}:
+        return _not_yet("`answer` should be a dict with two keys, 'passes' and 'fails'")
+    shares = {}
+    for key, pair in answer.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            return _not_yet(f"answer[{key!r}] should be a pair, `(config, share)`")
+        config, share = pair
+        if not isinstance(config, augment.AugmentConfig):
+            return _not_yet(f"the recipe under {key!r} should be an `augment.AugmentConfig(...)`")
+        share = _number(share)
+        if share is None:
+            return _not_yet(f"the share under {key!r} should be one number")
+        if share > 1:
+            return _not_yet(f"the share under {key!r} looks like percent: give a share 0-1")
+        try:
+            copies = augment.augment_examples(np.asarray(original), config, n=32, seed=1)
+        except ValueError:  # every strength at zero: no layer to apply
+            copies = np.repeat(np.asarray(original)[None], 32, axis=0)
+        measured = _new_colour_share(copies, original)
+        if abs(share - measured) > 1e-6:
+            return _not_yet(f"the share under {key!r} is not the new-colour share of that recipe's "
+                            "32 copies (`augment.augment_examples(stone, config, n=32, seed=1)`, "
+                            "pixels more than 30 from all of the original's colours)")
+        shares[key] = (config, copies, measured)
+    config, copies, measured = shares["passes"]
+    if config == augment.AugmentConfig():
+        return _not_yet("your passing recipe is the lesson's default: choose strengths of your own")
+    if (copies == np.asarray(original)[None]).all():
+        return _not_yet("your passing recipe leaves every copy unchanged: it must still move the "
+                        "stone (a flip, a turn, a zoom or a shift)")
+    if measured >= 0.10:
+        return _not_yet("your 'passes' recipe makes 10 % new colours or more: it fails the check")
+    if shares["fails"][2] < 0.10:
+        return _not_yet("your 'fails' recipe stays under 10 % new colours: it passes the check. "
+                        "Which of the strengths changes a pixel's colour rather than its place?")
+    return _right()
+
+
+@_register("02", 4, "put `{'views': distances, 'jittered': distances}` in `answer`, one distance "
+           "per copy for each recipe (or only each recipe's largest)",
+           "views=views, jittered=jittered, original=stone", "mean colour")
+def copy_colour_distances(answer: Any, views: np.ndarray, jittered: np.ndarray,
+                          original: np.ndarray) -> Verdict:
+    """For both recipes, the RGB distance of each copy's mean colour from the original's."""
+    if not isinstance(answer, dict) or set(answer) != {"views", "jittered"}:
+        return _not_yet("`answer` should be a dict with both recipes, "
+                        "`{'views': ..., 'jittered': ...}`")
+    for key, copies in (("views", views), ("jittered", jittered)):
+        result = _one_recipe_distances(answer[key], copies, original)
+        if not result.right:
+            return Verdict(False, result.message.replace("not yet: ", f"not yet ({key}): ", 1))
+    return _right()
+
+
+def _one_recipe_distances(answer: Any, copies: np.ndarray, original: np.ndarray) -> Verdict:
     """Distance (RGB) of each copy's mean colour from the original's mean colour, or its maximum."""
     a = _array(answer)
     if a is None:
@@ -246,112 +361,199 @@ def copy_colour_distances(answer: Any, copies: np.ndarray, original: np.ndarray)
 # 03 training
 
 
-@_register("03", 4, "put the top-5 interval `(low, high)`, as shares (0-1), in `answer` "
-           "(`(accuracy, low, high)` works too)", "logits=logits, labels=test.test.labels",
-           "bootstrap interval")
-def top5_interval(answer: Any, logits: np.ndarray, labels: np.ndarray) -> Verdict:
-    """Percentile bootstrap 95 % interval of the top-5 accuracy (2000 draws, seed 0)."""
+@_register("03", 4, "put the 2,000 resampled gaps (seed 1's top-1 accuracy minus seed 0's on each "
+           "resample, as shares, in the order drawn) in `answer`: an array of shape (2000,)",
+           "logits=logits, seed1_logits=seed1_logits, labels=test.test.labels", "paired bootstrap")
+def seed_gap_resamples(answer: Any, logits: np.ndarray, seed1_logits: np.ndarray,
+                       labels: np.ndarray) -> Verdict:
+    """The 2,000 paired resampled gaps top-1(seed 1) - top-1(seed 0), draws from rng(0).
+
+    The library returns only the interval (:func:`gemlib.evaluate.bootstrap_ci`), so the gaps
+    themselves have to be written out.
+    """
     from gemlib import evaluate
 
     a = _array(answer)
-    if a is None or a.ndim != 1 or len(a) not in (2, 3):
-        return _not_yet("`answer` should be two numbers, `(low, high)`, or three, "
-                        "`(accuracy, low, high)`")
-    if (a > 1).any():
-        return _not_yet("give shares between 0 and 1, not percent")
-    correct5 = evaluate.topk_correct(logits, labels, k=5)
-    correct1 = evaluate.topk_correct(logits, labels, k=1)
-    top5 = np.array(evaluate.bootstrap_ci(correct5))
-    top1 = np.array(evaluate.bootstrap_ci(correct1))
-    tol = 5e-4
-    if len(a) == 3:
-        if abs(a[0] - top5[0]) > 1e-9:
-            if abs(a[0] - top1[0]) < 1e-9:
-                return _not_yet("your accuracy is the top-1 accuracy: use `k=5`")
-            return _not_yet("your first number is not the top-5 accuracy: the share of photos whose "
-                            "true class is among the five highest logits")
-        a = a[1:]
-    low, high = a
-    if low > high:
-        return _not_yet("your low end is above your high end: `(low, high)`")
-    if np.abs(a - top5[1:]).max() <= tol:
+    n_boot = 2000
+    if a is None or a.ndim != 1 or len(a) != n_boot:
+        shape = "?" if a is None else a.shape
+        return _not_yet(f"`answer` has shape {shape}: give the {n_boot} resampled gaps themselves "
+                        "(one per resample), not an interval or a summary")
+    if (np.abs(a) > 1).any():
+        return _not_yet("give shares between -1 and 1, not percentage points")
+    right = {k: (evaluate.topk_correct(logits, labels, k=k).astype(float),
+                 evaluate.topk_correct(seed1_logits, labels, k=k).astype(float)) for k in (1, 5)}
+    n = len(labels)
+    draws = np.random.default_rng(0).integers(0, n, size=(n_boot, n))
+
+    def paired(k: int, idx: np.ndarray = draws) -> np.ndarray:
+        c0, c1 = right[k]
+        return c1[idx].mean(axis=1) - c0[idx].mean(axis=1)
+
+    ref = paired(1)
+    tol = 1e-9
+    if np.abs(a - ref).max() <= tol:
         return _right()
-    if np.abs(a - top1[1:]).max() <= tol:
-        return _not_yet("that is the top-1 interval: use `evaluate.topk_correct(..., k=5)`")
-    if np.abs(a - np.array(evaluate.bootstrap_ci(correct5, level=0.90)[1:])).max() <= tol:
-        return _not_yet("that is a 90 % interval: take the 2.5th and 97.5th percentiles")
-    p, n = correct5.mean(), len(correct5)
-    normal = [p + np.array([-z, z]) * np.sqrt(p * (1 - p) / n) for z in (1.96, 1.959963984540054)]
-    if min(np.abs(a - x).max() for x in normal) <= 1e-4:
-        return _not_yet("that is the normal approximation: the exercise asks for the bootstrap "
-                        "(resample the photos with replacement, take percentiles of the means)")
-    if np.abs(a - top5[1:]).max() <= 0.01:
-        return _not_yet("close, but not equal: did you use the same seed and draws? "
-                        "`np.random.default_rng(0)`, 2000 resamples of all the test photos")
-    return _not_yet("not the top-5 interval: resample the 0/1 top-5 results with replacement "
-                    "2000 times, average each resample, take the 2.5th and 97.5th percentiles")
+    if np.abs(-a - ref).max() <= tol:
+        return _not_yet("those are seed 0 minus seed 1: subtract the other way round")
+    if np.abs(np.sort(a) - np.sort(ref)).max() <= tol:
+        return _not_yet("the right values in another order: keep them in the order drawn "
+                        "(do not sort them)")
+    if np.abs(a - paired(5)).max() <= tol:
+        return _not_yet("those are top-5 gaps: the exercise asks for top-1")
+    if abs(a.mean() - ref.mean()) < 3 * ref.std() and a.std() > 1.3 * ref.std():
+        return _not_yet("your gaps spread too widely: draw the SAME photos for both models in each "
+                        "resample (one set of draws), so the luck of the photos cancels")
+    if abs(a.mean() - ref.mean()) < 3 * ref.std() and abs(a.std() - ref.std()) < 0.3 * ref.std():
+        return _not_yet("the right kind of numbers, but other draws: use "
+                        "`np.random.default_rng(0).integers(0, n, size=(2000, n))` once, "
+                        "n the number of test photos, and index both models with it")
+    return _not_yet("not the resampled gaps: for each resample (a row of draws), seed 1's mean "
+                    "top-1 result on those photos minus seed 0's")
 
 
 # ---------------------------------------------------------------------------------------------
 # 04 evaluation
 
 
-@_register("04", 4, "put your grey photos (one whole number per pixel, 0-255) in `answer`",
-           "images=gems.test.images", "luminance weights")
-def greyscale(answer: Any, images: np.ndarray) -> Verdict:
-    """Luminance 0.299 R + 0.587 G + 0.114 B of every pixel, rounded to whole numbers."""
-    from gemlib import colour
+@_register("04", 3, "put `{'prediction': your guess, 'measured': the test top-1}` in `answer`, "
+           "both shares (0-1); the guess first", "model=model, images=gems.test.images, "
+           "labels=gems.test.labels", "turn of only 20°")
+def hue_turn_20(answer: Any, model: Any, images: np.ndarray, labels: np.ndarray) -> Verdict:
+    """Test top-1 of the model on photos whose hue is turned by 20°, after a recorded guess."""
+    from gemlib import colour, evaluate
 
-    a = _array(answer)
-    if a is None:
-        return _not_yet("`answer` should be a NumPy array of grey values")
-    images = np.asarray(images)
-    reference = colour.to_greyscale(images)[..., 0].astype(np.float64)
-    x = images.astype(np.float64)
-    if a.shape == images.shape:
-        if (a == a[..., :1]).all():
-            a = a[..., 0]
-        elif _close(a, x * np.array([0.299, 0.587, 0.114]), rtol=1e-3):
-            return _not_yet("you weighted the three channels but did not add them up: "
-                            "sum over the last axis (or use `@` with the weights)")
-        else:
-            return _not_yet("your three channels differ: a grey photo has one value per pixel")
-    if a.shape != reference.shape:
-        return _not_yet(f"your array has shape {a.shape} but the photos are {images.shape}: one grey "
-                        f"value per pixel of every photo, shape {reference.shape}")
-    if not np.isfinite(a).all():
-        return _not_yet("your array has NaN or infinite values")
-    if a.max() <= 1.0 < reference.max():
-        return _not_yet("your values are 0-1: keep the photos' scale, 0-255")
-    if np.array_equal(a, reference):
+    if not isinstance(answer, dict) or answer.get("prediction") is None:
+        return _not_yet("write your guess first: `answer = {'prediction': 0.5}` (a share 0-1); "
+                        "measure after that")
+    guess = _number(answer["prediction"])
+    if guess is None or not 0 <= guess <= 1:
+        return _not_yet("your prediction should be one share between 0 and 1 (not percent)")
+    if answer.get("measured") is None:
+        return _not_yet("prediction recorded; now measure the top-1 at 20° and add it as "
+                        "answer['measured']")
+    measured = _number(answer["measured"])
+    if measured is None:
+        return _not_yet("answer['measured'] should be one number, a share 0-1")
+    if measured > 1:
+        return _not_yet("answer['measured'] looks like percent: give a share 0-1")
+    logits = evaluate.predict_logits(model, colour.rotate_hue(np.asarray(images), 20))
+    labels = np.asarray(labels)
+    reference = float(evaluate.topk_correct(logits, labels).mean())
+    if abs(measured - reference) < 1e-6:
+        gap = 100 * (guess - reference)
+        how = "spot on" if abs(gap) < 0.5 else f"{abs(gap):.0f} points {'above' if gap > 0 else 'below'}"
+        return _right(f"(Your prediction was {how}.)")
+    if abs(measured - float(evaluate.topk_correct(logits, labels, k=5).mean())) < 1e-6:
+        return _not_yet("that is the top-5 accuracy: top-1 counts only the highest logit")
+    if abs(measured - (1 - reference)) < 1e-6:
+        return _not_yet("that is the error rate: the share of photos the model gets right")
+    return _not_yet("not the top-1 at 20°: turn the hue of every test photo by 20° "
+                    "(`colour.rotate_hue`), predict, and take the share whose highest logit is "
+                    "the true class")
+
+
+def _colour_moments(images: np.ndarray, ddof: int = 0) -> np.ndarray:
+    """Mean, standard deviation and skewness of R, then of G, then of B (0-255): (N, 9).
+
+    The colour moments of Stricker & Orengo (1995), a feature no gemlib function returns.
+    """
+    from scipy.stats import skew
+
+    rows = (np.asarray(img, np.float64).reshape(-1, 3) for img in images)  # one photo at a time
+    return np.array([np.stack([p.mean(0), p.std(0, ddof=ddof), skew(p)], axis=1).ravel()
+                     for p in rows]).reshape(len(images), 9)
+
+
+@_register("04", 4, "put `{'features': ..., 'predicted': ..., 'only_cnn': ..., 'only_forest': ..., "
+           "'p_value': ...}` in `answer`", "logits=logits, train=gems.train, test=gems.test",
+           "colour-moment forest")
+def histogram_forest(answer: Any, logits: np.ndarray, train: Any, test: Any) -> Verdict:
+    """The student's colour-moment forest: its test features, its predictions, McNemar vs the CNN."""
+    from scipy.stats import binomtest, chi2
+    from sklearn.ensemble import RandomForestClassifier
+
+    keys = {"features", "predicted", "only_cnn", "only_forest", "p_value"}
+    if not isinstance(answer, dict) or not keys <= set(answer):
+        missing = sorted(keys - set(answer)) if isinstance(answer, dict) else sorted(keys)
+        return _not_yet(f"`answer` should be a dict with the keys {sorted(keys)}; "
+                        f"missing: {missing}")
+    features = _array(answer["features"])
+    reference = _colour_moments(test.images)
+    if features is None or features.shape != reference.shape:
+        shape = None if features is None else features.shape
+        return _not_yet(f"the test features have shape {shape}: one row per test photo, the mean, "
+                        f"standard deviation and skewness of R, G and B, shape {reference.shape}")
+    if not _close(features, reference, rtol=1e-5, atol=1e-6):
+        by_kind = reference.reshape(-1, 3, 3).transpose(0, 2, 1).reshape(reference.shape)
+        squared = reference.reshape(-1, 3, 3).copy()
+        squared[..., 1] **= 2
+        if _close(features, by_kind, rtol=1e-5, atol=1e-6):
+            return _not_yet("the right numbers in another order: per channel its mean, standard "
+                            "deviation and skewness (R's three, then G's, then B's)")
+        if _close(features, squared.reshape(reference.shape), rtol=1e-5, atol=1e-6):
+            return _not_yet("the second moment is the variance: take its square root, the "
+                            "standard deviation")
+        if _close(features, _colour_moments(test.images, ddof=1), rtol=1e-5, atol=1e-6):
+            return _not_yet("the standard deviations use n - 1: use NumPy's default (`ddof=0`)")
+        scaled = reference.reshape(-1, 3, 3) / [255, 255, 1]
+        if _close(features, scaled.reshape(reference.shape), rtol=1e-5, atol=1e-6):
+            return _not_yet("the values are on 0-1: keep the photos' own 0-255 scale")
+        return _not_yet("not the features: for each photo and each of R, G and B, the mean, the "
+                        "standard deviation and the skewness (`scipy.stats.skew`) of its pixels")
+    predicted = _array(answer["predicted"])
+    labels = np.asarray(test.labels)
+    if predicted is None or predicted.shape != labels.shape:
+        return _not_yet(f"answer['predicted'] should hold one class index per test photo, shape "
+                        f"{labels.shape} (the forest's `predict`, or `argmax(1)` of its "
+                        "probabilities)")
+    forest = RandomForestClassifier(n_estimators=100, random_state=0, n_jobs=1)
+    forest.fit(_colour_moments(train.images), np.asarray(train.labels))
+    ours = forest.predict(reference)
+    if (predicted == ours).mean() < 0.99:
+        return _not_yet("not the predictions of your forest: 100 trees, `random_state=0`, fitted on "
+                        "the training photos' features with their labels, then asked about the "
+                        "test features")
+    cnn = np.asarray(logits).argmax(axis=1) == labels
+    mine = predicted == labels
+    counts = (int((cnn & ~mine).sum()), int((~cnn & mine).sum()))
+    got = (_number(answer["only_cnn"]), _number(answer["only_forest"]))
+    if got != tuple(float(c) for c in counts):
+        if got == tuple(float(c) for c in counts[::-1]):
+            return _not_yet("your two counts are swapped: `only_cnn` counts the photos only the "
+                            "CNN gets right")
+        if float(int((cnn & mine).sum())) in got or float(int((~cnn & ~mine).sum())) in got:
+            return _not_yet("a count includes the photos both get right (or both wrong): count "
+                            "only the photos exactly one of the two gets right")
+        return _not_yet("not the discordant counts: compare each classifier's predictions with "
+                        "the labels, then count where only the CNN is right, and only the forest")
+    p = _number(answer["p_value"])
+    n = counts[0] + counts[1]
+    if p is None:
+        return _not_yet("answer['p_value'] should be one number")
+    if np.isclose(p, binomtest(counts[0], n, 0.5).pvalue, rtol=1e-6, atol=1e-300):
         return _right()
-    if (a != np.round(a)).any():
-        return _not_yet("round to whole numbers (add 0.5 and cut the decimals, or `np.round`)")
-    diff = a - reference
-    if np.abs(diff).max() <= 1 and (diff != 0).mean() < 1e-3:
-        return _right("(A few pixels differ by one where the sum ends in exactly .5: `np.round` "
-                      "rounds halves to even, the library rounds them up.)")
-    if np.abs(diff).max() <= 1 and (diff <= 0).all():
-        return _not_yet("off by one on many pixels: cutting the decimals rounds down; "
-                        "add 0.5 first (or use `np.round`)")
-    equal = np.floor(x.mean(axis=-1) + 0.5)
-    if np.abs(a - equal).max() <= 1:
-        return _not_yet("that is the plain mean of the channels: weigh them 0.299, 0.587, 0.114")
-    backwards = np.floor(x @ np.array([0.114, 0.587, 0.299]) + 0.5)
-    if np.abs(a - backwards).max() <= 1:
-        return _not_yet("the weights are in the wrong order: 0.299 goes with red, channel 0")
-    return _not_yet("not the luminance: 0.299 × red + 0.587 × green + 0.114 × blue, per pixel, "
-                    "rounded to a whole number")
+    for alternative in ("greater", "less"):
+        if np.isclose(p, binomtest(counts[0], n, 0.5, alternative=alternative).pvalue, rtol=1e-6):
+            return _not_yet("your p-value is one-sided: keep the test two-sided")
+    if np.isclose(p, chi2.sf((counts[0] - counts[1]) ** 2 / max(n, 1), 1), rtol=1e-6):
+        return _not_yet("that is the chi-square approximation: use the exact test, a binomial "
+                        "test of one count in their sum at one half")
+    return _not_yet("the counts are right, the p-value is not: McNemar's exact test, as in the "
+                    "lesson")
 
 
 # ---------------------------------------------------------------------------------------------
 # 05 saliency maps
 
 
-@_register("05", 1, "put your VarGrad map (one photo, the shape of `images[0]`) in `answer`",
-           "model=model, image=images[0], target=c", "VarGrad with 10 noisy copies")
+@_register("05", 1, "put your map (one photo, the shape of `images[0]`) in `answer`",
+           "model=model, image=images[0], target=runner_up[0]", "VarGrad with 10 noisy copies")
 def vargrad_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> Verdict:
-    """VarGrad of ``target`` on one photo: 10 copies, noise 0.15 of its range, seed 0."""
+    """Variance over 10 noisy copies (noise 0.1, seed 0) of each copy's gradient times that copy.
+
+    The class is ``target`` (the runner-up). No single gemlib call returns this map.
+    """
     from scipy.stats import spearmanr
 
     from gemlib import explain
@@ -372,13 +574,39 @@ def vargrad_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> 
                             "the three channels (the variance is over the copies only, `axis=0`)")
         return _not_yet(f"your array has shape {a.shape} but the photo is {image.shape}: "
                         "one variance per pixel and channel")
-    reference = explain.vargrad(model, image[None], [int(target)], n_samples=10, seed=0)[0]
-    reference = reference.astype(np.float64)
+
+    def parts(cls: int, noise: float) -> tuple[np.ndarray, np.ndarray]:
+        """The 10 noisy copies and their gradients, the noise drawn as the lesson draws it."""
+        x = image.astype(np.float32)
+        rng = np.random.default_rng(0)
+        sigma = noise * float(x.max() - x.min())
+        noisy = x[None] + rng.normal(0.0, 1.0, size=(10, *x.shape)).astype(np.float32) * sigma
+        return noisy, explain.gradients(model, noisy, int(cls)).astype(np.float64)
+
+    def times_input(cls: int, noise: float) -> np.ndarray:
+        noisy, grads = parts(cls, noise)
+        return (grads * noisy).var(axis=0)
+
+    noisy, grads = parts(int(target), 0.1)
+    reference = (grads * noisy).var(axis=0)
     if _close(a, reference, rtol=1e-3):
         return _right()
+    if _close(a, grads.var(axis=0), rtol=1e-3):
+        return _not_yet("that is plain VarGrad: multiply each copy's gradient by that copy "
+                        "(gradient × input) before taking the variance")
+    if _close(a, (grads * image.astype(np.float64)).var(axis=0), rtol=1e-3):
+        return _not_yet("you multiplied every gradient by the photo itself: multiply each by its "
+                        "own noisy copy (the input the gradient was taken at)")
+    if _close(a, times_input(int(target), 0.15), rtol=1e-3):
+        return _not_yet("that uses the lesson's noise, 0.15: this exercise asks for 0.1 "
+                        "(sigma = 0.1 of the photo's range)")
+    top = int(explain.predicted_classes(model, image[None])[0])
+    if top != int(target) and _close(a, times_input(top, 0.1), rtol=1e-3):
+        return _not_yet("that is the map of the predicted class: explain the runner-up "
+                        "(`runner_up[0]`), the class with the second-highest logit")
     if (a < -1e-12 * max(np.abs(a).max(), 1e-30)).any():
-        return _not_yet("your map has negative values, and a variance never has: is it the mean "
-                        "of the gradients (SmoothGrad) or a single gradient?")
+        return _not_yet("your map has negative values, and a variance never has: is it a mean "
+                        "over the copies, or a single copy's map?")
     if _close(a**2, reference, rtol=1e-3):
         return _not_yet("that is the standard deviation: take the variance (`.var(axis=0)`)")
     if _close(a, reference * 10 / 9, rtol=1e-3):
@@ -386,15 +614,15 @@ def vargrad_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> 
                         "NumPy's default), not by n - 1")
     scale = float((a * reference).sum() / max((reference**2).sum(), 1e-300))
     if scale > 0 and _close(a / scale, reference, rtol=1e-3):
-        return _not_yet("the right pattern, scaled by a constant: is sigma 15 % of the photo's "
-                        "range (`0.15 * (image.max() - image.min())`)?")
+        return _not_yet("the right pattern, scaled by a constant: check sigma (10 % of the "
+                        "photo's range) and that each gradient is multiplied once")
     rho = spearmanr(a.ravel(), reference.ravel()).statistic
     if rho > 0.8:
         return _not_yet("close, but not equal: did you use the same seed? Noise from "
-                        "`np.random.default_rng(0)`, `rng.normal(0.0, 1.0, size=(10, ...))` times "
+                        "`np.random.default_rng(0)`, `rng.normal(0, 1, size=(10, ...))` times "
                         "sigma, one tape over the 10 copies")
-    return _not_yet("not the VarGrad map of this photo and class: the gradient of class c's logit "
-                    "(not the sum of all logits) at 10 noisy copies, its variance over the copies")
+    return _not_yet("not this map: the gradient of the runner-up's logit (not the sum of all "
+                    "logits) at 10 noisy copies, each times its copy, the variance over them")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,9 +631,12 @@ def vargrad_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> 
 
 @_register("06", 3, "put the two Spearman correlations (one per photo) in `answer`",
            "model=model, images=images[:2], targets=predicted[:2]", "randomisation")
-def one_randomisation_step(answer: Any, model: Any, images: np.ndarray, targets: np.ndarray) -> Verdict:
-    """Spearman correlation of |gradient| maps, trained against logits-randomised, per photo."""
-    from gemlib import sanity
+def one_layer_randomised(answer: Any, model: Any, images: np.ndarray, targets: np.ndarray) -> Verdict:
+    """Spearman correlation of |gradient| maps, trained against ``stem_conv`` alone randomised, per photo."""
+    import keras
+    from scipy.stats import spearmanr
+
+    from gemlib import explain, sanity
 
     try:
         values = [getattr(v, "statistic", v) for v in np.atleast_1d(np.asarray(answer, dtype=object))]
@@ -417,126 +648,314 @@ def one_randomisation_step(answer: Any, model: Any, images: np.ndarray, targets:
     if a.shape != (n,):
         return _not_yet(f"your answer has shape {a.shape} but there are {n} photos: one "
                         f"correlation per photo, shape ({n},)")
-    table = sanity.cascading_randomisation(model, np.asarray(images), np.asarray(targets),
-                                           methods=("gradient",))
-    step = {s: t.sort_values("image") for s, t in table.groupby("step")}
-    tol = 1e-3
-    if np.abs(a - step[1]["spearman_abs"].to_numpy()).max() <= tol:
+    images, targets = np.asarray(images), np.asarray(targets)
+    trained = explain.gradient(model, images, targets)
+
+    def spoiled(layer: str, seed: int = 0) -> np.ndarray:
+        clone = keras.models.clone_model(model)
+        clone.set_weights(model.get_weights())
+        sanity.randomise_layer(clone.get_layer(layer), np.random.default_rng(seed))
+        return explain.gradient(clone, images, targets)
+
+    def rho(x: np.ndarray, y: np.ndarray, signed: bool = False) -> np.ndarray:
+        f = (lambda m: m.sum(-1).ravel()) if signed else (lambda m: np.abs(m).sum(-1).ravel())
+        return np.array([spearmanr(f(p), f(q)).statistic for p, q in zip(x, y)])
+
+    stem = spoiled("stem_conv")
+    tol = 1e-5  # the same calls give the same floats; a value retyped from a printout does not pass
+    if np.abs(a - rho(trained, stem)).max() <= tol:
         return _right()
-    if np.abs(a - step[1]["spearman_signed"].to_numpy()).max() <= tol:
+    if np.abs(a - rho(trained, stem, signed=True)).max() <= tol:
         return _not_yet("you ranked the signed gradients: take `np.abs` of each map, then sum "
                         "over the channels")
     if np.abs(a - 1.0).max() <= tol:
         return _not_yet("a correlation of 1: the copy still explains like the model. Randomise the "
-                        "copy's `logits` layer after `set_weights`, and draw the maps with the copy")
-    for s in sorted(step)[2:]:
-        if np.abs(a - step[s]["spearman_abs"].to_numpy()).max() <= tol:
-            return _not_yet("that is what randomising more than the last layer gives: re-initialise "
-                            "only the copy's `logits` layer")
-    if np.abs(a - step[1]["spearman_abs"].to_numpy()).max() <= 0.1:
+                        "copy's `stem_conv` layer after `set_weights`, and draw the maps with the copy")
+    if np.abs(a - rho(trained, spoiled("logits"))).max() <= tol:
+        return _not_yet("that is the logits layer randomised: re-initialise only the copy's "
+                        "`stem_conv` layer, the first convolution")
+    if np.abs(a - rho(trained, stem)).max() <= 0.1:
         return _not_yet("close, but not equal: did you use the same seed? "
                         "`sanity.randomise_layer(layer, np.random.default_rng(0))`, maps from "
                         "`explain.gradient`")
-    return _not_yet("not yet the correlation of step 1: rank-correlate (Spearman) the absolute "
-                    "gradient maps summed over the channels, trained model against the copy")
+    return _not_yet("not yet: rank-correlate (Spearman) the absolute gradient maps summed over the "
+                    "channels, trained model against the copy whose `stem_conv` alone is random")
 
 
 # ---------------------------------------------------------------------------------------------
 # 07 transfer
 
 
-@_register("07", 3, "put the two counts `(only_scratch, only_transfer)` in `answer` "
-           "(add the p-value as a third if you like)", 'logits=logits, labels=arch.test.labels',
-           "McNemar counts")
-def mcnemar_counts(answer: Any, logits: dict, labels: np.ndarray) -> Verdict:
-    """The photos only scratch gets right, only transfer gets right, and McNemar's exact p."""
-    from scipy.stats import binomtest, chi2
+@_register("07", 3, "put the 2,000 resampled mean gaps, in points, in `answer` (photo indices from "
+           "`np.random.default_rng(0).integers(0, n, size=(2000, n))`)",
+           "logits=seed_logits, labels=arch.test.labels", "paired bootstrap")
+def recipe_gap_interval(answer: Any, logits: dict, labels: np.ndarray) -> Verdict:
+    """The 2,000 paired bootstrap means of scratch minus transfer, in points, over the test photos.
 
-    from gemlib import evaluate
-
+    Each photo scores the mean right-or-wrong of a recipe's two seeds (0, 0.5 or 1); ``logits`` maps
+    ``(recipe, seed)`` to test logits. Resample ``r`` uses the photos
+    ``np.random.default_rng(0).integers(0, n, size=(2000, n))[r]`` for both recipes (paired).
+    """
     a = _array(answer)
-    if a is None or a.ndim != 1 or len(a) not in (2, 3):
-        return _not_yet("`answer` should be two counts, `(only_scratch, only_transfer)`, or the two "
-                        "counts and the p-value")
-    ok = {name: np.asarray(lg).argmax(axis=1) == np.asarray(labels) for name, lg in logits.items()}
-    s, t = ok["scratch"], ok["transfer"]
-    ref = evaluate.mcnemar(s, t)
-    counts = np.array([ref["a_only"], ref["b_only"]], np.float64)
-    got = a[:2]
-    if not np.array_equal(got, counts):
-        if np.array_equal(got, counts[::-1]):
-            return _not_yet("your two counts are swapped: scratch's first")
-        others = {int((s & t).sum()): "photos both models get right",
-                  int((~s & ~t).sum()): "photos both models get wrong",
-                  int(s.sum()): "all the photos scratch gets right (those transfer also gets right "
-                                "included)",
-                  int(t.sum()): "all the photos transfer gets right (those scratch also gets right "
-                                "included)"}
-        for value in got:
-            if int(value) in others and value not in counts:
-                return _not_yet(f"one count is of {others[int(value)]}: McNemar counts only the "
-                                "photos exactly one model gets right (`a & ~b`)")
-        return _not_yet("not the McNemar counts: compare each model's top-1 (`argmax(axis=1)`) "
-                        "with the labels; count where scratch is right and transfer wrong, and "
-                        "the other way round")
-    if len(a) == 2:
+    labels = np.asarray(labels)
+    n = len(labels)
+    ok = {run: np.asarray(lg).argmax(axis=1) == labels for run, lg in logits.items()}
+    score = {r: (ok[r, 0].astype(np.float64) + ok[r, 1]) / 2 for r in ("scratch", "transfer")}
+    idx = np.random.default_rng(0).integers(0, n, size=(2000, n))
+    gap = 100 * (score["scratch"] - score["transfer"])
+    ref = gap[idx].mean(axis=1)
+    if a is not None and a.shape == (2,):
+        return _not_yet("that looks like an interval: put the 2,000 resampled means themselves in "
+                        "`answer` (the interval is their 2.5th and 97.5th percentiles)")
+    if a is None or a.shape != (2000,):
+        return _not_yet("`answer` should be 2,000 numbers, one mean gap per resample, in points")
+
+    def near(x: np.ndarray) -> bool:
+        return bool(np.allclose(a, x, rtol=0, atol=1e-6))
+
+    if near(ref):
         return _right()
-    p, n = a[2], int(counts.sum())
-    if np.isclose(p, ref["p_value"], rtol=1e-6, atol=1e-300):
-        return _right()
-    for alternative in ("greater", "less"):
-        if np.isclose(p, binomtest(int(counts[0]), n, 0.5, alternative=alternative).pvalue, rtol=1e-6):
-            return _not_yet("your p-value is one-sided: keep `binomtest`'s default, two-sided")
-    approx = chi2.sf((counts[0] - counts[1]) ** 2 / n, 1)
-    corrected = chi2.sf((abs(counts[0] - counts[1]) - 1) ** 2 / n, 1)
-    if np.isclose(p, approx, rtol=1e-6) or np.isclose(p, corrected, rtol=1e-6):
-        return _not_yet("that is the chi-square approximation: the exact test is "
-                        "`binomtest(only_scratch, only_scratch + only_transfer, 0.5)`")
-    return _not_yet("the counts are right, the p-value is not: a binomial test of the first count "
-                    "in the sum of the two, at one half (`.pvalue`)")
+    if near(ref / 100):
+        return _not_yet("your gaps are in fractions: give them in points (times 100)")
+    if near(-ref):
+        return _not_yet("the sign is turned round: scratch minus transfer")
+    if np.allclose(np.sort(a), np.sort(ref), rtol=0, atol=1e-6):
+        return _not_yet("the right numbers in another order: keep the resamples in the order drawn")
+    for seed in (0, 1):
+        if near(100 * (ok["scratch", seed].astype(np.float64) - ok["transfer", seed])[idx].mean(axis=1)):
+            return _not_yet(f"that is seed {seed}'s pair alone: average each recipe's two seeds "
+                            "photo by photo first")
+    if near(100 * (score["scratch"][idx].mean(axis=1) - score["transfer"][idx[::-1]].mean(axis=1))):
+        return _not_yet("each recipe got other photo indices: use one set per resample for both "
+                        "recipes (paired)")
+    if abs(float(a.mean()) - float(gap.mean())) < 0.5:
+        return _not_yet("close, but not these resamples: draw all the indices at once with "
+                        "`np.random.default_rng(0).integers(0, n, size=(2000, n))`, then average "
+                        "the per-photo gap over each row")
+    return _not_yet("per photo, average each recipe's two seeds, take scratch minus transfer, and "
+                    "average it over each resample's photos (one set of indices for both recipes)")
 
 
 # ---------------------------------------------------------------------------------------------
 # 08 published mistakes
 
 
-@_register("08", 6, "put `(divided by row sums, divided by column sums)` in `answer`",
-           "labels=gems.test.labels, pred=pred, n_classes=len(gems.classes)", "confusion matrix")
-def confusion_both_ways(answer: Any, labels: np.ndarray, pred: np.ndarray, n_classes: int) -> Verdict:
-    """The confusion matrix divided by its row sums and by its column sums (zero sums left at 0)."""
-    from gemlib import evaluate, published
+@_register("08", 1, "put `(chosen, quoted, best)` in `answer`: per draw, the candidate chosen on "
+           "validation, its test score, and the best test score",
+           "accuracy=a, n_images=n, disagreement=one_only, k=k", "a validation score too")
+def chosen_on_validation(answer: Any, accuracy: float, n_images: int, disagreement: float,
+                         k: int) -> Verdict:
+    """The best-of-k simulation with a validation score: choose on validation, quote the test score.
 
-    by_row = evaluate.normalised_confusion(labels, pred, n_classes)
-    by_col = published.column_normalised_confusion(labels, pred, n_classes)
-    counts = np.zeros((n_classes, n_classes))
-    np.add.at(counts, (np.asarray(labels), np.asarray(pred)), 1)
-    try:
-        parts = [np.asarray(m, np.float64) for m in answer] if isinstance(answer, (tuple, list)) \
-            else [np.asarray(answer, np.float64)]
-    except (TypeError, ValueError):
-        return _not_yet("`answer` should be two arrays, `(ours_rows, ours_cols)`")
-    if len(parts) != 2:
-        return _not_yet("`answer` should be two matrices, `(by rows, by columns)`")
-    names = {0: ("first", "row", by_row, by_col), 1: ("second", "column", by_col, by_row)}
-    for i, m in enumerate(parts):
-        which, axis, ref, other = names[i]
-        if m.shape != ref.shape:
-            return _not_yet(f"your {which} matrix has shape {m.shape}: it should be "
-                            f"{n_classes} × {n_classes}, a row per true class, a column per "
-                            "predicted one")
-        if np.isnan(m).any():
-            return _not_yet(f"your {which} matrix has NaN where a sum is zero: leave those cells "
-                            "at 0 (`np.divide(..., out=np.zeros_like(counts), where=sums > 0)`)")
-        if np.allclose(m, ref):
-            continue
-        if np.allclose(m, other):
-            return _not_yet(f"your {which} matrix is divided the other way: it should be divided by "
-                            f"its {axis} sums")
-        if np.allclose(m, ref.T):
-            return _not_yet(f"your {which} matrix is transposed: rows are the true classes "
-                            "(`np.add.at(counts, (labels, pred), 1)`)")
-        if np.allclose(m, counts):
-            return _not_yet(f"your {which} matrix holds counts: divide by the {axis} sums")
-        return _not_yet(f"your {which} matrix is not the confusion matrix divided by its {axis} "
-                        "sums: count (true, predicted) pairs, then divide")
-    return _right()
+    ``chosen`` (draws,) are candidate indices, ``quoted`` their test scores and ``best`` the highest
+    test score of each draw (shares of ``n_images`` photos). Chosen on validation, the quoted
+    score's mean sits at the true accuracy; the best test score's sits above it by the optimism of
+    :func:`gemlib.published.best_of_k_optimism`.
+    """
+    from gemlib import published
+
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        return _not_yet("`answer` should be three arrays, `(chosen, quoted, best)`, one value per draw")
+    parts = [_array(part) for part in answer]
+    if any(p is None or p.ndim != 1 for p in parts) or len({p.shape for p in parts}) != 1:
+        return _not_yet("`answer` should be three 1-D arrays of the same length, one value per draw")
+    chosen, quoted, best = parts
+    if len(chosen) < 1000:
+        return _not_yet(f"only {len(chosen)} draws: use at least 1,000, as the simulation above does")
+    if not np.allclose(chosen, np.round(chosen)) or chosen.min() < 0 or chosen.max() > k - 1:
+        return _not_yet(f"`chosen` should hold candidate indices, 0 to {k - 1} (`argmax` over "
+                        "the candidates' validation scores)")
+    share = np.bincount(np.round(chosen).astype(int), minlength=k) / len(chosen)
+    if share.min() < 0.5 / k or share.max() > 1.5 / k:
+        return _not_yet("the validation choice should fall on every candidate about equally often: "
+                        "give each candidate its own validation answers in each draw")
+    for values, name in ((quoted, "quoted"), (best, "best")):
+        if not np.allclose(values * n_images, np.round(values * n_images), atol=1e-6):
+            return _not_yet(f"`{name}` should be test scores: shares right of the {n_images} test photos")
+    if (quoted > best + 1e-9).any():
+        return _not_yet("a quoted score above the best test score: `best` is the highest test score "
+                        "of the draw, and `quoted` is one of the test scores")
+    optimism = float(published.best_of_k_optimism(k=k, n_images=n_images, accuracy=accuracy,
+                                                  disagreement=disagreement)["optimism"])
+    if abs(float(best.mean()) - accuracy - optimism) > 0.003:
+        return _not_yet(f"your `best` is not the best of {k} test scores scored on the same photos: "
+                        "the mean of the highest test score per draw, as in the simulation above")
+    if np.allclose(quoted, best):
+        return _not_yet("you quoted the best test score: choose the candidate by its validation "
+                        "score, then quote that candidate's test score")
+    if abs(float(quoted.mean()) - accuracy) <= 0.004:
+        return _right()
+    return _not_yet("your quoted scores sit away from the true accuracy: choose on validation scores "
+                    "that share nothing with the test photos' luck (their own shared and own answers)")
+
+
+@_register("08", 6, "put `(counts, recall, precision)` of the seed-1 model in `answer`: the "
+           "87 x 87 count matrix (rows true, columns predicted), then one number per class each",
+           "labels=gems.test.labels, logits=logits_1, shipped=pred",
+           "recall and precision")
+def recall_precision(answer: Any, labels: np.ndarray, logits: np.ndarray, shipped: np.ndarray) -> Verdict:
+    """The count matrix of the predictions ``logits.argmax(1)``, and each class's recall and precision.
+
+    A class never predicted has precision 0 (no division by zero). ``shipped`` are the shipped
+    model's predictions, to notice an answer computed from the wrong model.
+    """
+    labels = np.asarray(labels)
+    logits = np.asarray(logits)
+    n = logits.shape[1]
+
+    def both(pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        counts = np.zeros((n, n))
+        np.add.at(counts, (labels, np.asarray(pred)), 1)
+        hits, rows, cols = np.diag(counts), counts.sum(axis=1), counts.sum(axis=0)
+        return (np.divide(hits, rows, out=np.zeros(n), where=rows > 0),
+                np.divide(hits, cols, out=np.zeros(n), where=cols > 0))
+
+    counts = np.zeros((n, n))
+    np.add.at(counts, (labels, logits.argmax(axis=1)), 1)
+    recall, precision = both(logits.argmax(axis=1))
+    if not isinstance(answer, (tuple, list)) or len(answer) != 3:
+        return _not_yet("`answer` should be three arrays, `(counts, recall, precision)`")
+    got_counts = _array(answer[0])
+    if got_counts is None or got_counts.shape != (n, n):
+        return _not_yet(f"your counts should be an {n} x {n} array: rows the true class, columns "
+                        "the predicted one")
+    if not np.array_equal(got_counts, counts):
+        if np.array_equal(got_counts, counts.T):
+            return _not_yet("your counts are transposed: rows are the true class, columns the "
+                            "predicted one (`np.add.at(counts, (labels, predicted), 1)`)")
+        shipped_counts = np.zeros((n, n))
+        np.add.at(shipped_counts, (labels, np.asarray(shipped)), 1)
+        if np.array_equal(got_counts, shipped_counts):
+            return _not_yet("those are the shipped model's counts (`pred`): use seed 1's "
+                            "predictions, `logits_1.argmax(axis=1)`")
+        return _not_yet("your counts are not yet right: add 1 at (true, predicted) for every photo, "
+                        "with `np.add.at` on an array of zeros")
+    parts = [_array(part) for part in answer[1:]]
+    if any(part is None for part in parts):
+        return _not_yet("`answer` should be three arrays of numbers, `(counts, recall, precision)`")
+    for part, name in zip(parts, ("recall", "precision")):
+        if part.shape == (n, n):
+            return _not_yet(f"your {name} is a whole matrix: one number per class, read on the "
+                            "diagonal of the counts")
+        if part.shape != (n,):
+            return _not_yet(f"your {name} has shape {part.shape}: one number per class, shape ({n},)")
+        if np.isnan(part).any():
+            return _not_yet(f"your {name} has NaN where a class was never predicted: leave it at 0 "
+                            "(`np.divide(..., out=np.zeros(...), where=sums > 0)`)")
+    got_recall, got_precision = parts
+
+    def near(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.allclose(a, b, rtol=0, atol=1e-9))
+
+    if near(got_recall, recall) and near(got_precision, precision):
+        return _right()
+    if near(got_recall, precision) and near(got_precision, recall):
+        return _not_yet("your two arrays are swapped (or the counts transposed): recall divides by a "
+                        "row sum (the photos of the class), precision by a column sum")
+    seed0 = both(shipped)
+    if near(got_recall, seed0[0]) or near(got_precision, seed0[1]):
+        return _not_yet("those are the shipped model's numbers (`pred`): use seed 1's predictions, "
+                        "`logits_1.argmax(axis=1)`")
+    if near(got_recall, recall):
+        return _not_yet("your recall is right, your precision is not: the right answers of a class "
+                        "over the photos *predicted* as it (the column sum)")
+    if near(got_precision, precision):
+        return _not_yet("your precision is right, your recall is not: the right answers of a class "
+                        "over its photos (the row sum)")
+    return _not_yet("not yet: count (true, predicted) pairs with `np.add.at`; a class's right answers "
+                    "sit on the diagonal; recall divides them by the row sum, precision by the column sum")
+
+
+# ---------------------------------------------------------------------------------------------
+# 09 more tools, and your own photo
+
+
+@_register("09", 1, "put `{'prediction': (row, column) you expect, 'drops': your 4 × 4 grid}` in "
+           "`answer`", "model=model, image=images[0], target=c", "occlusion by hand")
+def occlusion_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> Verdict:
+    """Drops of ``target``'s logit for 16 side-by-side squares, each filled with its OWN mean colour.
+
+    A square keeps its colour and loses its detail, a fill :func:`gemlib.occlusion.patch_drops`
+    does not do. The drops are checked only once a prediction (which square matters most) is written.
+    """
+    from scipy.stats import spearmanr
+
+    if not isinstance(answer, dict) or answer.get("prediction") is None:
+        return _not_yet("write your guess first: `answer = {'prediction': (1, 2)}` (the row and "
+                        "column, 0-3, of the square you expect to matter most); then add 'drops'")
+    guess = _array(answer["prediction"])
+    if guess is None or guess.shape != (2,) or not np.isin(guess, np.arange(4)).all():
+        return _not_yet("your prediction should be a (row, column) pair, each 0-3")
+    if answer.get("drops") is None:
+        return _not_yet("prediction recorded; now hide the squares and add your grid as 'drops'")
+    a = _array(answer["drops"])
+    if a is None:
+        return _not_yet("'drops' should be a NumPy array of 16 drops, shape (4, 4)")
+    image = np.asarray(image)
+    side = image.shape[0] // 4
+    x = image.astype(np.float32)
+
+    def logit(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(model(batch, training=False))[:, int(target)].astype(np.float64)
+
+    def own_fill_drops(fill_of) -> np.ndarray:
+        """Drops when square (i, j) is filled with ``fill_of(square)``."""
+        hidden = np.repeat(x[None], 16, axis=0)
+        for k in range(16):
+            i, j = divmod(k, 4)
+            square = hidden[k, i * side : (i + 1) * side, j * side : (j + 1) * side]
+            square[...] = fill_of(x[i * side : (i + 1) * side, j * side : (j + 1) * side])
+        return (logit(x[None])[0] - logit(hidden)).reshape(4, 4)
+
+    drops = own_fill_drops(lambda sq: sq.mean(axis=(0, 1)))
+    best = tuple(int(k) for k in np.unravel_index(drops.argmax(), drops.shape))
+    how = "right" if tuple(int(g) for g in guess) == best else f"off: the largest drop is at {best}"
+
+    def near(v: np.ndarray, ref: np.ndarray) -> bool:
+        return _close(v, ref, rtol=1e-3, atol=1e-4)
+
+    if a.shape == image.shape[:2]:
+        if near(a, np.kron(drops, np.ones((side, side)))):
+            return _right(f"(A map, one value per pixel; the grid is `[::{side}, ::{side}]` of it. "
+                          f"Your prediction was {how}.)")
+        return _not_yet(f"your array is a map of the photo, {a.shape}: give the 4 × 4 grid, one "
+                        "drop per square")
+    if a.shape == (16,):
+        return _not_yet("your 16 drops are in a flat list: arrange them as a 4 × 4 grid, one row per "
+                        "top edge (`np.reshape(drops, (4, 4))` if you went row by row)")
+    if a.shape != drops.shape:
+        return _not_yet(f"your array has shape {a.shape}: one drop per square, a 4 × 4 grid "
+                        "(row i: the squares whose top edge is i quarters down)")
+    if near(a, drops):
+        return _right(f"(Your prediction was {how}.)")
+    if near(a, -drops):
+        return _not_yet("your drops have the wrong sign: a drop is the photo's logit minus the "
+                        "hidden copy's (positive when hiding lowers the score)")
+    if near(a, drops.T):
+        return _not_yet("your grid is transposed: rows go down the photo (the square's top edge), "
+                        "columns across it (its left edge)")
+    if near(a, logit(x[None])[0] - drops):
+        return _not_yet("those are the hidden copies' logits: subtract each from the logit of the "
+                        "photo itself")
+    slips = [
+        (lambda sq: x.mean(axis=(0, 1)),
+         "that fills every square with the whole photo's mean colour (what `occlusion.patch_drops` "
+         "does): fill each square with its own mean colour, `square.mean(axis=(0, 1))`"),
+        (lambda sq: 0.0, "your squares are black (0): fill each with its own mean colour"),
+        (lambda sq: sq.mean(), "your squares hold one mean over all three channels: take the mean "
+                               "of each channel (`axis=(0, 1)`)"),
+        (lambda sq: np.floor(sq.mean(axis=(0, 1))),
+         "close: the mean colour lost its decimals. Is your copy of the photo `uint8`? Make it "
+         "`float32` before you paste the square in"),
+    ]
+    for fill_of, hint in slips:
+        if near(a, own_fill_drops(fill_of)):
+            return _not_yet(hint)
+    rho = spearmanr(a.ravel(), drops.ravel()).statistic if np.ptp(a) > 0 else 0.0
+    if rho > 0.9:
+        return _not_yet(f"close, but not equal: one square at a time, {side} × {side} pixels, "
+                        "filled with that square's own mean colour; the logit of class c (the "
+                        "model's output before the softmax)")
+    return _not_yet(f"not the drops of class c's logit: hide one {side} × {side} square at a time "
+                    "(16 positions, side by side, each filled with its own mean colour), and "
+                    "record the photo's logit minus the hidden copy's")

@@ -21,7 +21,7 @@ from PIL import Image
 from gemlib import data
 from gemlib.augment import AugmentConfig, augment_examples
 from gemlib.evaluate import softmax
-from gemlib.explain import noisy_gradients, overlay, to_heatmap, vargrad
+from gemlib.explain import GRADIENT_BATCH, noisy_gradients, overlay, to_heatmap, vargrad
 from gemlib.neighbours import Neighbours, image_features
 
 #: The files the upload button offers.
@@ -135,7 +135,7 @@ class NoisyGradients:
     """
 
     def __init__(self, model: keras.Model, image: np.ndarray, target: int, noise: float,
-                 seed: int = 0, batch_size: int = 50) -> None:
+                 seed: int = 0, batch_size: int = GRADIENT_BATCH) -> None:
         self.model, self.target, self.noise, self.batch_size = model, int(target), float(noise), batch_size
         self.image = np.asarray(image, np.float32)
         self._rng = np.random.default_rng(seed)

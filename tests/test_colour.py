@@ -78,6 +78,20 @@ def test_forest_probabilities_leave_classes_absent_from_training_at_zero():
     assert proba.argmax(1).tolist() == [0, 2]
 
 
+@pytest.mark.parametrize("n_estimators", [colour.TREES_AT_ONCE * 3, 25, 7])
+def test_forest_grown_a_few_trees_at_a_time_is_scikit_learns_forest_bit_for_bit(n_estimators):
+    from sklearn.ensemble import RandomForestClassifier
+
+    rng = np.random.default_rng(0)
+    x, y, x_test = rng.random((300, 12)), rng.integers(0, 9, 300), rng.random((40, 12))
+    y[y == 4] = 5  # a class absent from training
+    one_fit = RandomForestClassifier(n_estimators, random_state=3, n_jobs=1).fit(x, y)
+    expected = np.zeros((40, 9), np.float32)
+    expected[:, one_fit.classes_] = one_fit.predict_proba(x_test)
+    ours = colour.forest_probabilities(x, y, x_test, seed=3, n_estimators=n_estimators)
+    np.testing.assert_array_equal(ours, expected)
+
+
 def test_histogram_forest_separates_colours():
     rng = np.random.default_rng(0)
     base = np.array([[220, 30, 30], [30, 200, 40], [30, 40, 220]])

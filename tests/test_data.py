@@ -311,6 +311,28 @@ def test_seed_split_changes_across_seeds_but_files_reproduce_it(tiny):
         data.load_dataset("gemstones", 16, root=tiny, files=ds.files())
 
 
+def test_keep_classes_relabels_in_the_given_order_and_keeps_the_full_split(tiny):
+    full = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=0, root=tiny)
+    few = data.load_dataset("gemstones", 16, val_fraction=0.3, seed=0, root=tiny,
+                            keep_classes=["Red", "Blue"])
+    assert few.classes == ["Red", "Blue"]
+    for name in ("train", "val", "test"):
+        part, whole = getattr(few, name), getattr(full, name)
+        # the same photos of those two classes, in the same split: Red (2 in full) is now 0
+        assert part.paths == [p for p, lab in zip(whole.paths, whole.labels) if lab in (0, 2)]
+        np.testing.assert_array_equal(part.labels, [{2: 0, 0: 1}[lab] for lab in whole.labels
+                                                    if lab in (0, 2)])
+        assert len(part.images) == len(part.paths)
+    red = few.train.images[few.train.labels == 0].mean(axis=(0, 1, 2))
+    assert red.argmax() == 0  # label 0 is the red squares
+    again = data.load_dataset("gemstones", 16, root=tiny, files=full.files(), keep_classes=["Green"])
+    assert again.classes == ["Green"] and set(again.val.labels) == {0}
+    with pytest.raises(DataError, match="not found: \\['Purple'\\]"):
+        data.load_dataset("gemstones", 16, root=tiny, keep_classes=["Red", "Purple"])
+    with pytest.raises(DataError, match="distinct"):
+        data.load_dataset("gemstones", 16, root=tiny, keep_classes=["Red", "Red"])
+
+
 def test_has_twin_marks_the_paths_whose_group_holds_another_list(tmp_path):
     for i in range(3):
         _pattern(i).save(tmp_path / f"p{i}.png")

@@ -95,7 +95,7 @@ def test_perceptual_hash_counts_and_outlines_the_differing_bits():
     np.testing.assert_array_equal(dct_shown > 0, imagehash.phash(Image.fromarray(a)).hash)
     near = np.asarray(Image.fromarray(a).resize((57, 57), Image.Resampling.BILINEAR))
     fig = diagrams.perceptual_hash(a, near)
-    assert "these are a near copy" in fig._suptitle.get_text()
+    assert "these two are near copies" in fig._suptitle.get_text()
 
 
 def test_bootstrap_draws_resamples_and_the_histogram_with_its_interval():
@@ -154,8 +154,10 @@ def test_deletion_strip_removes_the_most_salient_pixels_and_marks_the_curve():
     x = np.linspace(0, 1, 11)
     y = 1 - x
     fig = diagrams.deletion_strip(image, heat, fractions=(0, 0.25, 0.5), probabilities=[1.0, 0.75, 0.5], curve=(x, y))
-    strip, curve = fig.axes[:3], fig.axes[3]
-    assert len(fig.axes) == 4
+    strip, curve, start = fig.axes[:3], fig.axes[3], fig.axes[4]
+    assert len(fig.axes) == 5  # the strip, the whole curve, its first 5 %
+    assert curve.get_xscale() == "linear" and curve.get_xlim() == (0, 1)  # the shaded region is the area
+    assert start.get_xlim() == (0, 0.05) and len(start.collections) == 0
     for ax, f in zip(strip, (0, 0.25, 0.5)):
         shown = np.asarray(ax.images[0].get_array())
         black = (shown == 0).all(-1)
@@ -197,3 +199,159 @@ def test_cascading_randomisation_spoils_one_more_block_per_row_from_the_logits_d
     assert spoiled.sum(axis=1).tolist() == [0, 1, 2, 3, 4]
     assert spoiled[1, -1] and not spoiled[1, 0]  # step 1: the logits only
     assert spoiled[-1].all()
+
+
+def test_grid_spectrum_shades_the_waves_grid_energy_counts_and_titles_its_share():
+    from gemlib import explain
+
+    n = 16
+    checkerboard = (np.indices((n, n)).sum(0) % 2).astype(float)  # all its power at (n/2, n/2)
+    slow = np.cos(2 * np.pi * np.arange(n) / 8)[None, :].repeat(n, 0)  # period 8: off the grid
+    fig = diagrams.grid_spectrum({"checkerboard": checkerboard, "period 8": slow})
+    assert len(fig.axes) == 4  # two maps above two spectra
+    spectra = fig.axes[2], fig.axes[3]
+    assert "grid energy 1.000" in spectra[0].get_title() and "grid energy 0.000" in spectra[1].get_title()
+    assert f"{explain.grid_energy(slow):.3f}" == "0.000"
+    shade = np.asarray(spectra[0].images[1].get_array())[..., 3] > 0
+    freq = np.fft.fftshift(np.fft.fftfreq(n))
+    on = np.isin(freq, (-0.5, -0.25, 0.25))
+    np.testing.assert_array_equal(shade, on[:, None] | on[None, :])  # 3 rows and 3 columns
+    # the checkerboard's brightest wave sits on the shaded corner (-0.5, -0.5); the period-8 wave's off it
+    for ax, expected, on_grid in zip(spectra, ((-0.5, 0.5), (0.0, 0.125)), (True, False)):
+        logged = np.asarray(ax.images[0].get_array())
+        r, c = np.unravel_index(np.argmax(logged), logged.shape)
+        assert (freq[r], abs(freq[c])) == expected
+        assert shade[r, c] == on_grid
+    with pytest.raises(ValueError, match="divisible by 4"):
+        diagrams.grid_spectrum({"odd": np.zeros((6, 6))})
+
+
+def test_integrated_gradients_path_draws_the_blends_the_gradients_and_their_product():
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (6, 6, 3)).astype(np.uint8)
+    grads = rng.normal(size=(4, 6, 6, 3))
+    grads[3] *= 10  # the last step's gradients are larger: drawn brighter on the shared scale
+    fig = diagrams.integrated_gradients_path(image, grads)
+    blends, heat = fig.axes[:4], fig.axes[4:8]
+    alphas = [0.125, 0.375, 0.625, 0.875]  # midpoints, as explain.integrated_gradients takes them
+    for ax, a in zip(blends, alphas):
+        np.testing.assert_allclose(ax.images[0].get_array(), a * image / 255.0)
+        assert ax.get_title() == f"α = {a:.2f}"
+    for ax, g in zip(heat, grads):
+        np.testing.assert_allclose(ax.images[0].get_array(), np.abs(g).sum(-1))
+    assert len({ax.images[0].get_clim() for ax in heat}) == 1  # one colour scale for every step
+    average, _, photo, _, result = fig.axes[8:]
+    np.testing.assert_allclose(average.images[0].get_array(), np.abs(grads.mean(0)).sum(-1))
+    np.testing.assert_allclose(photo.images[0].get_array(), image / 255.0)
+    ig = image * grads.mean(0)  # (photo - black) × the average gradient
+    np.testing.assert_allclose(result.images[0].get_array(), np.abs(ig).sum(-1))
+    assert result.get_title() == "4. Integrated Gradients" and "×" in _texts(fig)
+    grey = diagrams.integrated_gradients_path(image, grads, baseline=100.0)
+    np.testing.assert_allclose(grey.axes[0].images[0].get_array(), (100 + 0.125 * (image - 100.0)) / 255)
+    with pytest.raises(DataError, match="one gradient per step"):
+        diagrams.integrated_gradients_path(image, grads[0])
+
+
+def test_occlusion_steps_hides_each_position_and_draws_the_drops_and_their_map():
+    from gemlib import occlusion
+
+    image = np.zeros((12, 12, 3), np.uint8)
+    image[:, 6:] = 200  # mean colour 100 per channel
+    drops = np.arange(9, dtype=float).reshape(3, 3) - 2.0  # largest at (2, 2), smallest at (0, 0)
+    fig = diagrams.occlusion_steps(image, drops, patch=4, stride=4, positions=[(0, 1), (2, 2)])
+    photos, grid, heat = fig.axes[:2], fig.axes[2], fig.axes[3]
+    assert len(fig.axes) == 5  # two positions, the grid, the map, the colour bar
+    for ax, (r, c) in zip(photos, [(0, 4), (8, 8)]):
+        shown = np.asarray(ax.images[0].get_array())
+        np.testing.assert_allclose(shown[r : r + 4, c : c + 4], 100 / 255)  # the patch: the mean colour
+        outside = np.ones((12, 12), bool)
+        outside[r : r + 4, c : c + 4] = False
+        np.testing.assert_allclose(shown[outside], image[outside] / 255)  # the rest untouched
+        box = _patches(ax, Rectangle)[0]
+        assert (box.get_x(), box.get_y(), box.get_width()) == (c - 0.5, r - 0.5, 4)
+    assert photos[0].get_title() == "1. patch at row 0, column 4\nlogit drop -1.00"
+    assert photos[1].get_title() == "2. patch at row 8, column 8\nlogit drop +6.00"
+    np.testing.assert_array_equal(grid.images[0].get_array(), drops)
+    assert [(p.get_x(), p.get_y()) for p in _patches(grid, Rectangle)] == [(0.5, -0.5), (1.5, 1.5)]
+    np.testing.assert_array_equal(heat.images[0].get_array(), occlusion.spread_drops(drops, (12, 12), 4, 4))
+    # by default: the corner, the largest drop and the smallest (here the corner: drawn once)
+    default = diagrams.occlusion_steps(image, drops, patch=4, stride=4)
+    assert len(default.axes) == 5
+    assert [ax.get_title().split("\n")[1] for ax in default.axes[:2]] == ["logit drop -2.00", "logit drop +6.00"]
+    with pytest.raises(DataError, match=r"\(3, 3\)"):
+        diagrams.occlusion_steps(image, drops[:2], patch=4, stride=4)
+
+
+def test_shared_answers_keeps_the_shared_answer_except_where_a_candidate_redraws():
+    shared = np.array([True, True, False, False, True])
+    redraw = np.array([[False, True, False, True, False], [False, False, False, False, False]])
+    own = np.array([[True, False, True, True, True], [False, False, True, True, False]])
+    fig = diagrams.shared_answers(shared, redraw, own)
+    ax = fig.axes[0]
+    filled, hollow, rings = ax.collections[0::3], ax.collections[1::3], ax.collections[2::3]
+    # candidate 1 redraws photos 2 and 4: wrong (own) and right (own); candidate 2 keeps the shared row
+    assert [len(f.get_offsets()) for f in filled] == [3, 3, 3]
+    assert [len(h.get_offsets()) for h in hollow] == [2, 2, 2]
+    assert [len(r.get_offsets()) for r in rings] == [0, 2, 0]
+    np.testing.assert_array_equal(rings[1].get_offsets()[:, 0], [1, 3])
+    texts = _texts(fig)
+    assert texts.count("60% right") == 2 and "candidate 2" in texts and "shared answer" in texts
+    with pytest.raises(DataError, match="give shared as"):
+        diagrams.shared_answers(shared, redraw[:, :4], own)
+
+
+def test_local_binary_pattern_kinds_match_scikit_image_and_are_drawn():
+    import warnings
+
+    from skimage.feature import local_binary_pattern
+
+    for name, values in diagrams.LBP_EXAMPLES.items():
+        patch = np.array(values, np.uint8)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ours = diagrams.lbp_kind(patch)[2]
+            assert ours == int(local_binary_pattern(patch, P=8, R=1, method="uniform")[1, 1]), name
+    assert [diagrams.lbp_kind(np.array(v))[2] for v in diagrams.LBP_EXAMPLES.values()] == [8, 0, 5, 3, 9]
+    bits, changes, kind = diagrams.lbp_kind(np.array(diagrams.LBP_EXAMPLES["edge"]))
+    assert bits.tolist() == [1, 1, 0, 0, 0, 1, 1, 1] and changes == 2 and kind == 5
+    fig = diagrams.local_binary_pattern("edge")
+    texts = _texts(fig)
+    assert any("1 1 0 0 0 1 1 1" in t and "= 5" in t for t in texts)
+    titles = {ax.get_title() for ax in fig.axes}
+    assert {f"{n}: kind {k}" for n, k in zip(diagrams.LBP_EXAMPLES, (8, 0, 5, 3, 9))} <= titles
+    speckle = diagrams.local_binary_pattern("speckle")
+    assert any("kind 9" in t and "not uniform" in t for t in _texts(speckle))
+    with pytest.raises(DataError, match="3 × 3"):
+        diagrams.lbp_kind(np.zeros((4, 4)))
+    with pytest.raises(DataError, match="unknown example"):
+        diagrams.local_binary_pattern("stripes")
+
+
+def test_disagreement_tree_multiplies_the_two_branches_it_draws():
+    fig = diagrams.disagreement_tree(accuracy=0.7, redraw=0.2)
+    texts = _texts(fig)
+    # (1 - r)^2 = 0.64, so 0.36 redraw; 2a(1 - a) = 0.42; the product 0.1512
+    assert any("= 0.640" in t for t in texts) and any("= 0.360" in t for t in texts)
+    assert any("2a(1 - a) = 0.420" in t for t in texts)
+    assert any("0.360 × 0.420 = 0.151" in t for t in texts)
+    assert sum(isinstance(p, FancyArrowPatch) for p in fig.axes[0].patches) == 5
+    with pytest.raises(DataError, match="must lie in"):
+        diagrams.disagreement_tree(accuracy=1.5, redraw=0.2)
+
+
+def test_noise_toy_gradient_smoothgrad_and_vargrad_match_their_known_answers():
+    x = np.linspace(-3, 3, 2001)
+    f, df = diagrams.toy_score(x)
+    assert np.allclose(df[1:-1], np.gradient(f, x)[1:-1], atol=1e-3)  # the exact derivative
+    far = np.array([-3.0, 3.0])  # the bumps' window is ~e^-4.5 there: only the smooth trend is left
+    grads = diagrams.toy_noisy_gradients(far, sigma=0.3, n_samples=20000, seed=0)
+    # E[cos(x + e)] = cos(x) exp(-sigma^2 / 2) for e ~ N(0, sigma^2)
+    assert np.allclose(grads.mean(axis=0), np.cos(far) * np.exp(-0.045), atol=0.02)
+    assert grads.var(axis=0).max() < 0.1
+    centre = diagrams.toy_noisy_gradients(np.array([0.0]), sigma=0.3, n_samples=20000, seed=0)[:, 0]
+    # at x = 0 the bumps' slope a k cos(k e) averages to ~0 (k sigma = 4.5) but varies a lot
+    assert abs(centre.mean() - np.exp(-0.045)) < 0.1
+    assert centre.var() > 1.5
+    fig = diagrams.noise_toy(sigma=0.3, n_samples=50)
+    assert len(fig.axes) == 3 and "σ = 0.3" in fig.axes[0].get_title()
+    assert "VarGrad" in fig.axes[2].get_title()

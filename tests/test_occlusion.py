@@ -11,7 +11,14 @@ import saliency.core as saliency
 
 from gemlib import card, explain
 from gemlib.data import DataError
-from gemlib.occlusion import agreement, occlusion, occlusion_heatmap, patch_starts
+from gemlib.occlusion import (
+    agreement,
+    occlusion,
+    occlusion_heatmap,
+    patch_drops,
+    patch_starts,
+    spread_drops,
+)
 from gemlib.pair import call_model_function
 
 MODEL = Path(__file__).resolve().parent.parent / "models" / "gemstones.keras"
@@ -58,6 +65,28 @@ def test_occlusion_is_the_patch_averaged_drop_of_a_known_logit(patch, stride, fi
     np.testing.assert_array_equal(got, expected_map(IMAGE, REGION, patch, stride, fill))
     # no patch that covers column 0 reaches the region (columns 5-9): no drop there
     assert np.all(got[:, 0] == 0) and np.any(got != 0)
+
+
+def test_patch_drops_are_one_logit_drop_per_position_and_spread_back_into_the_map():
+    drops = patch_drops(region_model(), IMAGE, 1, patch=4, stride=4, fill=0.0)
+    assert drops.shape == (3, 3)
+    for i, r in enumerate((0, 4, 8)):
+        for j, c in enumerate((0, 4, 8)):  # written from the definition: the hidden pixels' sum
+            assert drops[i, j] == pytest.approx(np.sum((REGION * IMAGE)[r : r + 4, c : c + 4]))
+    assert drops[0, 0] == 0 and drops[1, 1] > 0  # the region is rows 3-7, columns 5-9
+    # side by side, each pixel is covered once: the map is the grid blown up
+    np.testing.assert_array_equal(spread_drops(drops, (SIDE, SIDE), 4, 4),
+                                  np.kron(drops, np.ones((4, 4))).astype(np.float32))
+    overlapping = patch_drops(region_model(), IMAGE, 1, patch=5, stride=3, fill=4.0)
+    np.testing.assert_array_equal(spread_drops(overlapping, (SIDE, SIDE), 5, 3),
+                                  occlusion(region_model(), IMAGE, 1, patch=5, stride=3, fill=4.0))
+    with pytest.raises(DataError, match=r"\(3, 3\)"):
+        spread_drops(drops[:2], (SIDE, SIDE), 4, 4)
+    # one fill value per channel: channel 0 filled with 1, the others with 0 (REGION weighs all three)
+    per_channel = patch_drops(region_model(), IMAGE, 1, patch=4, stride=4, fill=[1.0, 0.0, 0.0])
+    np.testing.assert_allclose(per_channel[1, 1], drops[1, 1] - np.sum(REGION[4:8, 4:8, 0]), rtol=1e-6)
+    with pytest.raises(DataError, match="per channel"):
+        patch_drops(region_model(), IMAGE, 1, fill=[1.0, 2.0])
 
 
 def test_mean_fill_hides_a_plain_image_without_changing_its_score():

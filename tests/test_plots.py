@@ -181,6 +181,18 @@ def test_hue_circle_marks_the_circular_and_the_arithmetic_mean():
     assert "circular mean: 100°" in [t.get_text() for t in plots.hue_circle([80, 100, 120]).axes[0].get_legend().get_texts()]
 
 
+def test_group_split_shows_the_leak_left_and_the_left_out_twin_right():
+    fig = plots.group_split()
+    left, right = fig.axes
+    assert [t.get_text() for t in left.texts] == ["training", "validation", "test"]
+    assert "left out" not in [t.get_text() for t in left.texts]
+    assert "left out" in [t.get_text() for t in right.texts]
+    assert sum(line.get_linewidth() == 3 for line in left.lines) == 2  # two leaking groups
+    assert not any(line.get_linewidth() == 3 for line in right.lines)
+    faded = [p for p in right.patches if p.get_alpha() == 0.3]
+    assert len(faded) == 1 and len(left.patches) == len(right.patches) == 3 + 6
+
+
 def test_noisy_gradients_draws_copies_their_gradients_and_the_two_summaries():
     rng = np.random.default_rng(0)
     photo = np.full((8, 8, 3), 100, np.uint8)
@@ -291,3 +303,71 @@ def test_best_of_k_draws_both_histograms_the_true_accuracy_and_each_mean():
 
     with pytest.raises(ValueError, match="best_of_k"):
         plots.best_of_k(np.array([]), best, 0.73, 5)
+
+
+def test_strands_places_each_model_s_numbers_on_its_row():
+    summary = pd.DataFrame({"seed 0": [0.7, 0.4], "seed 1": [0.75, 0.35],
+                            "VarGrad vs random network": [0.5, 0.6], "noise floor": [0.8, 0.9]},
+                           index=["gems", "buildings"])
+    fig = plots.strands(summary)
+    left, right = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()] == ["gems", "buildings"]
+    rows = dict(zip([t.get_text() for t in left.get_yticklabels()], left.get_yticks()))
+    seed0, seed1 = left.collections[0].get_offsets(), left.collections[1].get_offsets()
+    np.testing.assert_allclose(seed0[:, 0], [0.7, 0.4])
+    np.testing.assert_allclose(seed1[:, 0], [0.75, 0.35])
+    assert seed0[0, 1] == rows["gems"] and seed0[1, 1] == rows["buildings"]
+    bars = sorted((p.get_y() + p.get_height() / 2, p.get_width()) for p in right.patches)
+    assert bars == [(rows["buildings"], 0.6), (rows["gems"], 0.5)]
+    np.testing.assert_allclose(right.collections[0].get_offsets()[:, 0], [0.8, 0.9])
+    import pytest
+
+    with pytest.raises(ValueError, match="noise floor"):
+        plots.strands(summary.drop(columns="noise floor"))
+
+
+def test_weight_average_draws_both_series_and_rejects_mismatched_shapes():
+    import pytest
+
+    raw = np.array([0.0, 1.0, 0.0, 1.0])
+    average = np.array([0.0, 0.5, 0.25, 0.625])  # ema = 0.5 * ema + 0.5 * w, from w[0]
+    ax = plots.weight_average(raw, average, decay=0.5).axes[0]
+    thin, thick = ax.get_lines()
+    np.testing.assert_array_equal(thin.get_ydata(), raw)
+    np.testing.assert_array_equal(thick.get_ydata(), average)
+    assert thick.get_linewidth() > thin.get_linewidth()  # the average stands out
+    assert [t.get_text() for t in ax.get_legend().get_texts()][1] == "moving average, decay 0.5"
+    with pytest.raises(ValueError, match="same 1-D shape"):
+        plots.weight_average(raw, average[:3], decay=0.5)
+
+
+def test_label_smoothing_draws_the_keras_target():
+    import pytest
+
+    fig = plots.label_smoothing(num_classes=10, true_class=2, smoothing=0.1)
+    plain, smoothed = fig.axes
+    np.testing.assert_allclose([p.get_height() for p in plain.patches], np.eye(10)[2])
+    heights = np.array([p.get_height() for p in smoothed.patches])
+    np.testing.assert_allclose(heights, [0.01] * 2 + [0.91] + [0.01] * 7)
+    assert heights.sum() == pytest.approx(1.0)
+    assert [t.get_text() for t in smoothed.texts] == ["0.91", "0.01"]
+    import keras  # the same target as the loss the lesson trains with
+
+    loss = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+    logits = np.log(heights)[None]  # the smoothed target as a prediction: the loss's minimum
+    assert float(loss(np.eye(10)[2][None], keras.ops.softmax(logits))) == pytest.approx(
+        -(heights * np.log(heights)).sum(), rel=1e-5)
+
+
+def test_joint_vs_separate_shows_equal_separate_histograms_and_different_joint_ones():
+    dark_red_and_grey = np.zeros((4, 4, 3), np.uint8)
+    dark_red_and_grey[:2], dark_red_and_grey[2:] = (120, 20, 20), (220, 220, 220)
+    cyan_and_red = dark_red_and_grey.copy()
+    cyan_and_red[:2], cyan_and_red[2:] = (120, 220, 220), (220, 20, 20)
+    fig = plots.joint_vs_separate([dark_red_and_grey, cyan_and_red], ["a", "b"])
+    assert isinstance(fig, Figure) and len(fig.axes) == 10
+    heights = [[p.get_height() for p in ax.patches] for ax in fig.axes]
+    assert heights[1:4] == heights[6:9]  # red, green, blue apart: the same for both images
+    np.testing.assert_allclose(heights[1], np.eye(8)[3] / 2 + np.eye(8)[6] / 2)
+    labels = [[t.get_text() for t in fig.axes[i].get_xticklabels()] for i in (4, 9)]
+    assert labels == [["(112,16,16)", "(208,208,208)"], ["(112,208,208)", "(208,16,16)"]]

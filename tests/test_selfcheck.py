@@ -6,6 +6,7 @@ the notebook's Solutions); every wrong answer is a slip a student is likely to m
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -42,7 +43,8 @@ def assert_hint(result: selfcheck.Verdict, words: str, *reference) -> None:
 
 
 def test_every_notebook_has_a_check_and_unknown_exercises_fail_loudly(capsys):
-    assert {nb for nb, _ in selfcheck.CHECKS} == {f"{i:02d}" for i in range(1, 9)}
+    lesson = {path.name[:2] for path in (Path(__file__).resolve().parent.parent / "notebooks").glob("0*.ipynb")}
+    assert {nb for nb, _ in selfcheck.CHECKS} == lesson
     with pytest.raises(KeyError, match="no self-check for exercise 9 of notebook 05"):
         selfcheck.verdict(5, 9, 1.0)
     for (nb, n), found in selfcheck.CHECKS.items():  # nothing assigned yet: what to put, nothing else
@@ -52,7 +54,7 @@ def test_every_notebook_has_a_check_and_unknown_exercises_fail_loudly(capsys):
     assert capsys.readouterr().out.startswith("Exercise 4 of notebook 04: no answer yet")
 
 
-# --- 01: Ruby's circular mean hue ---------------------------------------------------------------
+# --- 01: the mean arrow of two classes -----------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -76,38 +78,126 @@ def gems01():
     return SimpleNamespace(classes=["Garnet Red", "Ruby"], train=train)
 
 
-def test_01_circular_mean_hue(gems01):
-    from scipy.stats import circmean
+def test_01_grey_share_of_the_six_end_classes():
+    from skimage.color import hsv2rgb
+
+    rng = np.random.default_rng(3)
+    images = []
+    for k in range(7):  # class k: more coloured pixels, more saturated, as k grows
+        hue, sat, val = rng.random(64), np.full(64, 0.03), np.full(64, 0.6)
+        sat[: 8 + 6 * k] = 0.2 + 0.1 * k  # coloured
+        val[56:], sat[56:] = 0.97, 0.02  # near-white background
+        images.append(hsv2rgb(np.stack([hue, sat, val], -1).reshape(8, 8, 3)))
+    images = np.uint8(np.round(np.stack(images) * 255))
+    classes = [f"class {k}" for k in range(7)]
+    gems = SimpleNamespace(classes=classes, train=SimpleNamespace(images=images, labels=np.arange(7)))
     from skimage.color import rgb2hsv
 
+    def share(k, drop_white=True):
+        hsv = rgb2hsv(images[k].reshape(1, -1, 3))[0]
+        if drop_white:
+            hsv = hsv[~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))]
+        return float((hsv[:, 1] < 0.08).mean())
+
+    ends = [0, 1, 2, 4, 5, 6]  # class 3 is in the middle
+    right = {classes[k]: share(k) for k in ends}
+    assert right["class 0"] > right["class 6"]  # the least saturated are the greyest
+    ok = {"gems": gems}
+    assert_right(verdict("01", 3, right, **ok))
+    assert_right(verdict("01", 3, {**right, "class 3": share(3)}, **ok))  # an extra class is fine
+    wrong = lambda k, v: {**right, classes[k]: v}  # noqa: E731
+    assert_hint(verdict("01", 3, {c: v for c, v in right.items() if c != "class 6"}, **ok),
+                "missing", right["class 6"])
+    assert_hint(verdict("01", 3, wrong(0, share(0, drop_white=False)), **ok), "near-white",
+                right["class 0"])
+    assert_hint(verdict("01", 3, wrong(0, 100 * right["class 0"]), **ok), "percentage")
+    assert_hint(verdict("01", 3, wrong(5, 1 - right["class 5"]), **ok), "coloured pixels")
+    assert_hint(verdict("01", 3, wrong(2, right["class 2"] + 0.01), **ok), "not the share")
+    assert_hint(verdict("01", 3, wrong(2, "a lot"), **ok), "one number")
+    assert_hint(verdict("01", 3, None, **ok), "no answer yet")
+
+
+def test_01_mean_arrow_of_two_classes(gems01):
+    from skimage.color import rgb2hsv
+
+    from gemlib import colour
+
     gems = gems01
-    # the teacher's solution
-    ruby = gems.train.images[gems.train.labels == gems.classes.index("Ruby")].reshape(-1, 3)
-    hsv = rgb2hsv(ruby[None])[0]
-    hsv = hsv[~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))]
-    angle, weight = np.radians(hsv[:, 0] * 360), hsv[:, 1]
-    sums = (weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum()
-    weighted = np.degrees(np.arctan2(*sums)) % 360
-    assert_right(verdict("01", 4, weighted, gems=gems))
-    assert_right(verdict("01", 4, weighted - 360, gems=gems))  # the same angle
-    unweighted = circmean(hsv[:, 0] * 360, high=360)
-    assert_hint(verdict("01", 4, unweighted, gems=gems), "unweighted circular mean", weighted)
-    arithmetic = np.average(hsv[:, 0] * 360, weights=weight)
-    assert_hint(verdict("01", 4, arithmetic, gems=gems), "arithmetic mean", weighted)
-    assert_hint(verdict("01", 4, np.radians(weighted), gems=gems), "radians", weighted)
-    assert_hint(verdict("01", 4, weighted / 360, gems=gems), "fraction of a turn", weighted)
-    everything = rgb2hsv(ruby[None])[0]
-    a, w = np.radians(everything[:, 0] * 360), everything[:, 1]
-    with_white = np.degrees(np.arctan2((w * np.sin(a)).sum(), (w * np.cos(a)).sum())) % 360
-    assert abs(with_white - weighted) > 1e-3  # the fixture makes this slip visible
-    assert_hint(verdict("01", 4, with_white, gems=gems), "near-white", weighted)
-    assert_hint(verdict("01", 4, weighted + 3, gems=gems), "not Ruby's", weighted)
-    assert_hint(verdict("01", 4, [weighted, unweighted], gems=gems), "one number", weighted)
-    # the student edition's fill-in cell starts ``answer = None``: a check run first says so
-    assert_hint(verdict("01", 4, None, gems=gems), "no answer yet", weighted)
+
+    def solution(name, weighted=True, drop_white=True, divide=True):  # the teacher's solution
+        px = gems.train.images[gems.train.labels == gems.classes.index(name)].reshape(-1, 3)
+        hsv = rgb2hsv(px[None])[0]
+        if drop_white:
+            hsv = hsv[~((hsv[:, 2] > 0.92) & (hsv[:, 1] < 0.08))]
+        angle = np.radians(hsv[:, 0] * 360)
+        weight = hsv[:, 1] if weighted else np.ones(len(hsv))
+        sums = (weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum()
+        return np.degrees(np.arctan2(*sums)) % 360, np.hypot(*sums) / (weight.sum() if divide else 1)
+
+    ruby, garnet = solution("Ruby"), solution("Garnet Red")
+    stats = colour.class_colour_stats(gems.train.images, gems.train.labels, gems.classes)
+    assert np.isclose(stats.set_index("label").loc["Ruby", "hue"], ruby[0])  # hue as in `stats`
+    assert "length" not in " ".join(stats.columns)  # the length is not in the library's table
+    assert 0.5 < ruby[1] < 1 and garnet[1] < 0.3  # Ruby's hues agree, the random photo's do not
+    ok = {"gems": gems}
+    assert_right(verdict("01", 4, {"Ruby": ruby[1], "Garnet Red": garnet[1]}, **ok))
+    assert_right(verdict("01", 4, {"Ruby": np.float32(ruby[1]), "Garnet Red": [garnet[1]]}, **ok))
+    both = lambda r: {"Ruby": r, "Garnet Red": garnet[1]}  # noqa: E731
+    assert_hint(verdict("01", 4, {"Ruby": ruby[1]}, **ok), "two classes", ruby)
+    assert_hint(verdict("01", 4, {"Ruby": ruby[1], "Rubyx": garnet[1]}, **ok), "not a class", ruby)
+    assert_hint(verdict("01", 4, both(ruby), **ok), "one number", ruby)
+    assert_hint(verdict("01", 4, both(solution("Ruby", drop_white=False)[1]), **ok), "near-white",
+                ruby)
+    assert_hint(verdict("01", 4, both(solution("Ruby", divide=False)[1]), **ok),
+                "divide it by the sum of the weights", ruby)
+    n_kept = solution("Ruby", divide=False)[1] / ruby[1]  # the sum of the weights
+    px = rgb2hsv(gems.train.images[1:].reshape(1, -1, 3))[0]
+    kept = px[~((px[:, 2] > 0.92) & (px[:, 1] < 0.08))]
+    assert_hint(verdict("01", 4, both(ruby[1] * n_kept / len(kept)), **ok), "number of pixels", ruby)
+    assert_hint(verdict("01", 4, both(solution("Ruby", weighted=False)[1]), **ok),
+                "unweighted arrows", ruby)
+    assert_hint(verdict("01", 4, both(ruby[1] ** 2), **ok), "squared", ruby)
+    assert_hint(verdict("01", 4, both(ruby[1] - 0.05), **ok), "not the length", ruby)
+    assert_hint(verdict("01", 4, both(1.5), **ok), "outside 0-1", ruby)
+    assert_hint(verdict("01", 4, None, **ok), "no answer yet", ruby)
 
 
-# --- 02: per-copy mean colour -------------------------------------------------------------------
+
+# --- 02: two recipes; per-copy colour -------------------------------------------------------------
+
+
+def test_02_two_recipes_one_passes_one_fails():
+    from gemlib import augment
+
+    stone = np.zeros((32, 32, 3), np.uint8)
+    stone[8:24, 8:24] = (40, 90, 200)
+    stone[:8] = (250, 250, 250)
+    palette = np.unique(stone.reshape(-1, 3), axis=0).astype(float)
+
+    def share(config):  # the teacher's solution: the lesson's check on the recipe's 32 copies
+        copies = augment.augment_examples(stone, config, n=32, seed=1)
+        distance = np.linalg.norm(copies.reshape(-1, 1, 3) - palette, axis=2).min(axis=1)
+        return (distance > 30).mean()
+
+    passes = augment.AugmentConfig(rotation=0.25, zoom=0.1)
+    fails = augment.AugmentConfig(brightness=0.4)
+    assert share(passes) < 0.10 < share(fails)
+    ok = {"original": stone}
+    answer = {"passes": (passes, share(passes)), "fails": (fails, share(fails))}
+    assert_right(verdict("02", 1, answer, **ok))
+    assert_hint(verdict("02", 1, {"passes": answer["passes"]}, **ok), "two keys")
+    assert_hint(verdict("02", 1, {**answer, "fails": fails}, **ok), "a pair")
+    assert_hint(verdict("02", 1, {**answer, "fails": ("brightness", 0.5)}, **ok), "AugmentConfig")
+    assert_hint(verdict("02", 1, {**answer, "fails": (fails, 100 * share(fails))}, **ok), "percent")
+    assert_hint(verdict("02", 1, {**answer, "fails": (fails, share(passes))}, **ok),
+                "not the new-colour share")
+    default = augment.AugmentConfig()
+    assert_hint(verdict("02", 1, {**answer, "passes": (default, share(default))}, **ok), "default")
+    still = augment.AugmentConfig(flip=False, rotation=0.0, zoom=0.0)
+    assert_hint(verdict("02", 1, {**answer, "passes": (still, 0.0)}, **ok), "unchanged")
+    assert_hint(verdict("02", 1, {**answer, "passes": (fails, share(fails))}, **ok), "10 % new")
+    assert_hint(verdict("02", 1, {**answer, "fails": (passes, share(passes))}, **ok),
+                "stays under 10 %")
 
 
 @pytest.fixture(scope="module")
@@ -116,32 +206,46 @@ def copies02():
     stone = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
     shift = rng.integers(-40, 40, (32, 1, 1, 3))
     views = np.uint8(np.clip(stone.astype(int) + shift + rng.integers(-5, 5, (32, 16, 16, 3)), 0, 255))
-    return stone, views
+    jittered = np.uint8(np.clip(views.astype(int) + rng.integers(-60, 60, (32, 1, 1, 3)), 0, 255))
+    return stone, views, jittered
 
 
-def test_02_per_copy_mean_colour(copies02):
-    stone, views = copies02
-    # the teacher's solution (one recipe)
+def test_02_per_copy_mean_colour_of_both_recipes(copies02):
+    stone, views, jittered = copies02
+
+    def far(copies):  # the teacher's solution, for one recipe
+        before = stone.reshape(-1, 3).mean(0)
+        per_copy = copies.reshape(32, -1, 3).mean(axis=1)
+        return np.linalg.norm(per_copy - before, axis=1)
+
+    ok = {"views": views, "jittered": jittered, "original": stone}
+    right = {"views": far(views), "jittered": far(jittered)}
+    assert_right(verdict("02", 4, right, **ok))
+    assert_right(verdict("02", 4, {k: v.max() for k, v in right.items()}, **ok))
+    assert_hint(verdict("02", 4, far(views), **ok), "both recipes", far(views))
+    assert_hint(verdict("02", 4, {"views": far(views)}, **ok), "both recipes", far(views))
+    swapped = {"views": far(views), "jittered": far(views)}
+    assert_hint(verdict("02", 4, swapped, **ok), "(jittered)", far(jittered))
+
+    def one(answer, words, *reference):
+        assert_hint(verdict("02", 4, {"views": answer, "jittered": far(jittered)}, **ok), words,
+                    *reference)
+
     before = stone.reshape(-1, 3).mean(0)
     per_copy = views.reshape(32, -1, 3).mean(axis=1)
-    far = np.linalg.norm(per_copy - before, axis=1)
-    ok = {"copies": views, "original": stone}
-    assert_right(verdict("02", 4, far, **ok))
-    assert_right(verdict("02", 4, far.max(), **ok))
-    assert_hint(verdict("02", 4, np.median(far), **ok), "the median", far.max())
-    assert_hint(verdict("02", 4, far**2, **ok), "squared", far)
-    assert_hint(verdict("02", 4, per_copy - before, **ok), "three numbers per copy", far)
-    assert_hint(verdict("02", 4, per_copy, **ok), "mean colours", far)
-    overall_colour = views.reshape(32, -1, 3).mean(axis=(0, 1))
-    assert_hint(verdict("02", 4, overall_colour, **ok), "averaged over the copies", far)
-    overall = np.linalg.norm(views.reshape(-1, 3).mean(0) - before)
-    assert_hint(verdict("02", 4, overall, **ok), "mean over all copies", far.max())
-    assert_hint(verdict("02", 4, np.linalg.norm(views.reshape(32, -1, 3) - before, axis=2).max(1), **ok),
-                "not the distances", far)
-    assert_hint(verdict("02", 4, far[:16], **ok), "shape (16,)", far)
+    one(np.median(far(views)), "the median", far(views).max())
+    one(far(views) ** 2, "squared", far(views))
+    one(per_copy - before, "three numbers per copy", far(views))
+    one(per_copy, "mean colours", far(views))
+    one(views.reshape(32, -1, 3).mean(axis=(0, 1)), "averaged over the copies", far(views))
+    one(np.linalg.norm(views.reshape(-1, 3).mean(0) - before), "mean over all copies", far(views).max())
+    one(np.linalg.norm(views.reshape(32, -1, 3) - before, axis=2).max(1), "not the distances", far(views))
+    one(far(views)[:16], "shape (16,)", far(views))
+    assert verdict("02", 4, {"views": far(views)[:16], "jittered": far(jittered)}, **ok).message \
+        .startswith("not yet (views): ")
 
 
-# --- 03: bootstrap interval of top-5 ------------------------------------------------------------
+# --- 03: paired bootstrap of the gap between two seeds ---------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -150,60 +254,154 @@ def logits03():
     labels = rng.integers(0, 87, 363)
     logits = rng.normal(size=(363, 87))
     logits[np.arange(363), labels] += rng.normal(2.5, 1.5, 363)  # right often, not always
-    return logits, labels
+    seed1 = logits + rng.normal(0, 0.8, logits.shape)  # a second model: mostly the same answers
+    seed1[np.arange(363), labels] += 0.2
+    return logits, seed1, labels
 
 
-def test_03_bootstrap_interval(logits03):
+def test_03_the_paired_resampled_gaps_of_two_seeds(logits03):
     from gemlib import evaluate
 
-    logits, labels = logits03
+    logits, seed1_logits, labels = logits03
+    ok = {"logits": logits, "seed1_logits": seed1_logits, "labels": labels}
+    # the teacher's solution: one set of draws for both models
+    c0 = evaluate.topk_correct(logits, labels)
+    c1 = evaluate.topk_correct(seed1_logits, labels)
+    draws = np.random.default_rng(0).integers(0, len(c0), size=(2000, len(c0)))
+    gaps = c1[draws].mean(axis=1) - c0[draws].mean(axis=1)
+    gap = c1.mean() - c0.mean()
+    assert gap != 0 and gaps.std() > 0
+    assert_right(verdict("03", 4, gaps, **ok))
+    assert_right(verdict("03", 4, list(gaps), **ok))
+    # the library's one-call path gives an interval, not the gaps
+    library = evaluate.bootstrap_ci(c1.astype(float) - c0)
+    assert_hint(verdict("03", 4, library, **ok), "shape (3,)", gaps[:5])
+    assert_hint(verdict("03", 4, np.percentile(gaps, [2.5, 97.5]), **ok), "not an interval", gaps[:5])
+    assert_hint(verdict("03", 4, -gaps, **ok), "other way round", gaps[:5])
+    assert_hint(verdict("03", 4, np.sort(gaps), **ok), "order drawn", gaps[:5])
+    assert_hint(verdict("03", 4, 100 * gaps, **ok), "not percentage", gaps[:5])
+    # unpaired: each model's photos drawn on their own
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, len(c0), size=(2000, len(c0))) for _ in range(2))
+    assert_hint(verdict("03", 4, c1[a].mean(axis=1) - c0[b].mean(axis=1), **ok), "SAME photos", gaps[:5])
+    other = np.random.default_rng(1).integers(0, len(c0), size=(2000, len(c0)))
+    assert_hint(verdict("03", 4, c1[other].mean(axis=1) - c0[other].mean(axis=1), **ok), "other draws",
+                gaps[:5])
+    c0_5 = evaluate.topk_correct(logits, labels, k=5)
+    c1_5 = evaluate.topk_correct(seed1_logits, labels, k=5)
+    assert_hint(verdict("03", 4, c1_5[draws].mean(axis=1) - c0_5[draws].mean(axis=1), **ok), "top-5",
+                gaps[:5])
+
+
+# --- 04: a turn of 20°; a forest ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_net():
+    from gemlib.models import build_resnet
+
+    model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8, dropout=0.0)
+    rng = np.random.default_rng(0)
+    return model, rng.integers(0, 256, (12, 32, 32, 3)).astype(np.uint8), rng.integers(0, 3, 12)
+
+
+def test_04_a_turn_of_20_degrees_after_a_prediction(small_net):
+    from gemlib import colour, evaluate
+
+    model, images, labels = small_net
     # the teacher's solution
-    correct5 = evaluate.topk_correct(logits, labels, k=5)
-    draws5 = np.random.default_rng(0).integers(0, len(correct5), size=(2000, len(correct5)))
-    resampled5 = correct5[draws5].mean(axis=1)
-    interval = np.percentile(resampled5, [2.5, 97.5])
-    ok = {"logits": logits, "labels": labels}
-    assert_right(verdict("03", 4, interval, **ok))
-    assert_right(verdict("03", 4, [correct5.mean(), *interval], **ok))
-    correct1 = evaluate.topk_correct(logits, labels, k=1)
-    top1 = np.percentile(correct1[draws5].mean(axis=1), [2.5, 97.5])
-    assert_hint(verdict("03", 4, top1, **ok), "top-1 interval", interval)
-    assert_hint(verdict("03", 4, [correct1.mean(), *interval], **ok), "top-1 accuracy", interval)
-    assert_hint(verdict("03", 4, np.percentile(resampled5, [5, 95]), **ok), "90 %", interval)
-    assert_hint(verdict("03", 4, 100 * interval, **ok), "not percent", interval)
-    assert_hint(verdict("03", 4, interval[::-1], **ok), "low end", interval)
-    other = np.random.default_rng(1).integers(0, len(correct5), size=(2000, len(correct5)))
-    seed1 = np.percentile(correct5[other].mean(axis=1), [2.5, 97.5])
-    assert np.abs(seed1 - interval).max() > 5e-4  # another seed really moves it
-    assert_hint(verdict("03", 4, seed1, **ok), "same seed", interval)
-    p = correct5.mean()
-    normal = p + np.array([-1.96, 1.96]) * np.sqrt(p * (1 - p) / len(correct5))
-    assert_hint(verdict("03", 4, normal, **ok), "normal approximation", interval)
+    logits = evaluate.predict_logits(model, colour.rotate_hue(images, 20))
+    measured = evaluate.topk_correct(logits, labels).mean()
+    ok = {"model": model, "images": images, "labels": labels}
+    result = verdict("04", 3, {"prediction": 0.5, "measured": measured}, **ok)
+    assert_right(result)
+    assert "points" in result.message or "spot on" in result.message
+    assert_hint(verdict("04", 3, {"measured": measured}, **ok), "guess first", measured)
+    assert_hint(verdict("04", 3, {"prediction": None, "measured": measured}, **ok), "guess first")
+    assert_hint(verdict("04", 3, {"prediction": 50, "measured": measured}, **ok), "between 0 and 1")
+    assert_hint(verdict("04", 3, {"prediction": 0.5}, **ok), "prediction recorded", measured)
+    assert_hint(verdict("04", 3, {"prediction": 0.5, "measured": 100 * measured + 100}, **ok),
+                "percent", measured)
+    top5 = evaluate.topk_correct(logits, labels, k=5).mean()
+    assert top5 != measured
+    assert_hint(verdict("04", 3, {"prediction": 0.5, "measured": top5}, **ok), "top-5", measured)
+    assert 1 - measured != measured
+    assert_hint(verdict("04", 3, {"prediction": 0.5, "measured": 1 - measured}, **ok), "error rate")
+    untouched = evaluate.topk_correct(evaluate.predict_logits(model, images), labels).mean()
+    if untouched != measured:  # the untouched photos' score does not pass
+        assert not verdict("04", 3, {"prediction": 0.5, "measured": untouched}, **ok).right
 
 
-# --- 04: greyscale by hand ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def colours04():
+    """Four classes, each a base colour plus noise, 12 training and 6 test photos each."""
+    rng = np.random.default_rng(0)
+    base = np.array([(150, 100, 100), (100, 140, 100), (100, 100, 150), (130, 130, 100)])
+
+    def photos(per_class):
+        labels = np.repeat(np.arange(4), per_class)
+        noise = rng.normal(0, 70, (len(labels), 8, 8, 3))
+        return SimpleNamespace(images=np.uint8(np.clip(base[labels, None, None] + noise, 0, 255)),
+                               labels=labels)
+
+    train, test = photos(12), photos(6)
+    logits = rng.normal(size=(24, 4)) + 1.5 * np.eye(4)[test.labels]
+    return train, test, logits
 
 
-def test_04_greyscale():
+def test_04_a_colour_moment_forest_against_the_cnn(colours04):
+    from scipy.stats import binomtest, skew
+    from sklearn.ensemble import RandomForestClassifier
+
     from gemlib import colour
 
-    images = np.random.default_rng(0).integers(0, 256, (6, 12, 12, 3), dtype=np.uint8)
-    # the teacher's solution
-    x = images.astype(np.float32)
-    grey_ours = np.clip(x[..., 0] * 0.299 + x[..., 1] * 0.587 + x[..., 2] * 0.114 + 0.5, 0, 255)
-    grey_ours = grey_ours.astype(np.uint8)
-    ok = {"images": images}
-    assert_right(verdict("04", 4, grey_ours, **ok))
-    assert_right(verdict("04", 4, colour.to_greyscale(images), **ok))  # three equal channels
-    w = np.array([0.299, 0.587, 0.114])
-    exact = images.astype(np.float64) @ w
-    assert_hint(verdict("04", 4, exact, **ok), "round to whole numbers", grey_ours)
-    assert_hint(verdict("04", 4, np.floor(exact), **ok), "add 0.5", grey_ours)
-    assert_hint(verdict("04", 4, np.round(images.mean(-1)), **ok), "plain mean", grey_ours)
-    assert_hint(verdict("04", 4, np.floor(images @ w[::-1] + 0.5), **ok), "wrong order", grey_ours)
-    assert_hint(verdict("04", 4, images * w, **ok), "did not add them up", grey_ours)
-    assert_hint(verdict("04", 4, grey_ours[0], **ok), "shape (12, 12)", grey_ours)
-    assert_hint(verdict("04", 4, grey_ours / 255, **ok), "0-255", grey_ours)
+    train, test, logits = colours04
+
+    def moments(images, ddof=0):  # the teacher's solution, written another way
+        return np.array([[f(img[..., c].ravel().astype(float)) for c in range(3)
+                          for f in (np.mean, lambda v: np.std(v, ddof=ddof), skew)]
+                         for img in images])
+
+    train_f, test_f = moments(train.images), moments(test.images)
+    # a known answer: a photo half 0, half 100 in every channel has mean 50, std 50, skew 0
+    half = np.zeros((1, 2, 2, 3), np.uint8)
+    half[0, 1] = 100
+    assert np.allclose(moments(half), [[50, 50, 0] * 3])
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(train_f, train.labels)
+    predicted = forest.predict(test_f)
+    cnn_right, forest_right = logits.argmax(1) == test.labels, predicted == test.labels
+    only_cnn, only_forest = int((cnn_right & ~forest_right).sum()), int((~cnn_right & forest_right).sum())
+    assert only_cnn != only_forest and 0.3 < forest_right.mean() < 1
+    p = binomtest(only_cnn, only_cnn + only_forest, 0.5).pvalue
+    answer = {"features": test_f, "predicted": predicted, "only_cnn": only_cnn,
+              "only_forest": only_forest, "p_value": p}
+    ok = {"logits": logits, "train": train, "test": test}
+    assert_right(verdict("04", 4, answer, **ok))
+    assert_right(verdict("04", 4, {**answer, "predicted": forest.predict_proba(test_f).argmax(1)}, **ok))
+    assert_hint(verdict("04", 4, {"features": test_f}, **ok), "missing", p)
+    assert_hint(verdict("04", 4, {**answer, "features": test_f[:, :3]}, **ok), "shape (24, 9)", p)
+    library = colour.marginal_histograms(test.images, bins=3)[:, :9]  # no library call gives it
+    assert_hint(verdict("04", 4, {**answer, "features": library}, **ok), "not the features", p)
+    by_kind = test_f.reshape(-1, 3, 3).transpose(0, 2, 1).reshape(-1, 9)
+    assert_hint(verdict("04", 4, {**answer, "features": by_kind}, **ok), "another order", p)
+    variance = test_f.copy()
+    variance[:, 1::3] **= 2
+    assert_hint(verdict("04", 4, {**answer, "features": variance}, **ok), "variance", p)
+    assert_hint(verdict("04", 4, {**answer, "features": moments(test.images, ddof=1)}, **ok),
+                "n - 1", p)
+    scaled = test_f / np.tile([255, 255, 1], 3)
+    assert_hint(verdict("04", 4, {**answer, "features": scaled}, **ok), "0-1", p)
+    lesson = colour.histogram_baseline(train.images, train.labels, test.images, lbp=False, seed=0)
+    if (lesson.argmax(1) != predicted).mean() > 0.01:  # the library's forest is not the student's
+        assert_hint(verdict("04", 4, {**answer, "predicted": lesson.argmax(1)}, **ok), "your forest")
+    assert_hint(verdict("04", 4, {**answer, "predicted": predicted[:5]}, **ok), "shape (24,)")
+    swapped = {**answer, "only_cnn": only_forest, "only_forest": only_cnn}
+    assert_hint(verdict("04", 4, swapped, **ok), "swapped", p)
+    both = int((cnn_right & forest_right).sum())
+    assert_hint(verdict("04", 4, {**answer, "only_cnn": both}, **ok), "both get right", p)
+    one_sided = binomtest(only_cnn, only_cnn + only_forest, 0.5, alternative="greater").pvalue
+    assert_hint(verdict("04", 4, {**answer, "p_value": one_sided}, **ok), "one-sided", p)
+    assert_hint(verdict("04", 4, {**answer, "p_value": p / 3}, **ok), "p-value is not", p)
 
 
 # --- 05 and 06: a small network -----------------------------------------------------------------
@@ -222,33 +420,96 @@ def test_05_vargrad_by_hand(net):
     import tensorflow as tf
 
     model, images = net
-    c = 1
+    top = int(np.asarray(model(images[:1].astype(np.float32), training=False)).argmax())
+    c = (top + 1) % 3  # not the predicted class, as the runner-up is not
 
-    def by_hand(seed=0, n=10, scale=True):
+    def by_hand(seed=0, n=10, scale=True, noise=0.1, cls=None):
+        cls = c if cls is None else cls
         rng = np.random.default_rng(seed)
-        sigma = 0.15 * (float(images[0].max()) - float(images[0].min())) if scale else 1.0
+        sigma = noise * (float(images[0].max()) - float(images[0].min())) if scale else 1.0
         noise10 = rng.normal(0.0, 1.0, size=(n, *images[0].shape)).astype(np.float32) * sigma
         noisy10 = tf.constant(images[0].astype(np.float32) + noise10)
         with tf.GradientTape() as tape:
             tape.watch(noisy10)
-            total = tf.reduce_sum(model(noisy10, training=False)[:, c])
+            total = tf.reduce_sum(model(noisy10, training=False)[:, cls])
         return tape.gradient(total, noisy10).numpy()
 
-    grads = by_hand()
-    mine = grads.var(axis=0)  # the teacher's solution
+    def times_input(**kw):
+        grads = by_hand(**kw)
+        rng = np.random.default_rng(kw.get("seed", 0))
+        x = images[0].astype(np.float32)
+        sigma = kw.get("noise", 0.1) * float(x.max() - x.min())
+        noisy = x + rng.normal(0.0, 1.0, size=(10, *x.shape)).astype(np.float32) * sigma
+        return grads, grads * noisy
+
+    grads, products = times_input()
+    mine = products.var(axis=0)  # the teacher's solution
     ok = {"model": model, "image": images[0], "target": c}
     assert_right(verdict("05", 1, mine, **ok))
-    assert_hint(verdict("05", 1, grads.std(axis=0), **ok), "standard deviation", mine)
-    assert_hint(verdict("05", 1, grads.var(axis=0, ddof=1), **ok), "n - 1", mine)
-    assert_hint(verdict("05", 1, grads.mean(axis=0), **ok), "negative", mine)
+    assert_hint(verdict("05", 1, grads.var(axis=0), **ok), "plain VarGrad", mine)
+    assert_hint(verdict("05", 1, (grads * images[0]).var(axis=0), **ok), "own noisy copy", mine)
+    assert_hint(verdict("05", 1, products.std(axis=0), **ok), "standard deviation", mine)
+    assert_hint(verdict("05", 1, products.var(axis=0, ddof=1), **ok), "n - 1", mine)
+    assert_hint(verdict("05", 1, products.mean(axis=0), **ok), "negative", mine)
     assert_hint(verdict("05", 1, mine.sum(-1), **ok), "keep the three channels", mine)
-    assert_hint(verdict("05", 1, grads, **ok), "variance over the copies", mine)
+    assert_hint(verdict("05", 1, products, **ok), "variance over the copies", mine)
     assert_hint(verdict("05", 1, mine[None], **ok), "leading axis", mine)
-    assert_hint(verdict("05", 1, by_hand(seed=1).var(axis=0), **ok), "not", mine)
+    assert_hint(verdict("05", 1, times_input(seed=1)[1].var(axis=0), **ok), "not", mine)
     assert_hint(verdict("05", 1, 4 * mine, **ok), "scaled by a constant", mine)
+    assert_hint(verdict("05", 1, times_input(noise=0.15)[1].var(axis=0), **ok), "0.15", mine)
+    assert_hint(verdict("05", 1, times_input(cls=top)[1].var(axis=0), **ok), "predicted class", mine)
+    # no single library call returns it: plain VarGrad with the same noise is refused
+    from gemlib import explain
+    plain = explain.vargrad(model, images[:1], [c], n_samples=10, noise=0.1, seed=0)[0]
+    assert not verdict("05", 1, plain, **ok).right
 
 
-def test_06_one_step_of_randomisation(net):
+def test_09_occlusion_by_hand(net):
+    model, images = net
+    c, side = 1, 8  # a quarter of the 32-pixel side
+
+    def by_hand(fill="own", as_uint8=False):
+        image = images[0] if as_uint8 else images[0].astype(np.float32)
+        base = float(model(images[0][None].astype(np.float32), training=False)[0, c])
+        drops = np.zeros((4, 4))
+        for i in range(4):
+            for j in range(4):
+                hidden = image.copy()
+                square = hidden[i * side : (i + 1) * side, j * side : (j + 1) * side]
+                square[...] = square.mean(axis=(0, 1)) if isinstance(fill, str) else fill
+                drops[i, j] = base - float(model(hidden[None].astype(np.float32), training=False)[0, c])
+        return drops
+
+    mine = by_hand()  # the teacher's solution
+    ok = {"model": model, "image": images[0], "target": c}
+    best = tuple(int(k) for k in np.unravel_index(mine.argmax(), mine.shape))
+    worst = tuple(int(k) for k in np.unravel_index(mine.argmin(), mine.shape))
+
+    def check(drops, prediction=best):
+        return verdict("09", 1, {"prediction": prediction, "drops": drops}, **ok)
+
+    # the drops are looked at only once a prediction is written
+    assert_hint(verdict("09", 1, mine, **ok), "guess first", mine)
+    assert_hint(verdict("09", 1, {"drops": mine}, **ok), "guess first", mine)
+    assert_hint(verdict("09", 1, {"prediction": (1, 2)}, **ok), "prediction recorded", mine)
+    assert_hint(check(mine, prediction=(4, 0)), "each 0-3", mine)
+    assert_right(check(mine))
+    assert "prediction was right" in check(mine).message
+    assert f"off: the largest drop is at {best}" in check(mine, prediction=worst).message
+    assert_right(check(np.kron(mine, np.ones((side, side)))))  # the map is fine too
+    assert_hint(check(-mine), "wrong sign", mine)
+    assert_hint(check(mine.T), "transposed", mine)
+    assert_hint(check(mine.ravel()), "flat list", mine)
+    assert_hint(check(mine[:2]), "shape (2, 4)", mine)
+    assert_hint(check(by_hand(fill=images[0].mean(axis=(0, 1)))), "whole photo's mean", mine)
+    assert_hint(check(by_hand(fill=0.0)), "black", mine)
+    assert_hint(check(by_hand(as_uint8=True)), "uint8", mine)
+    base = float(model(images[0][None].astype(np.float32), training=False)[0, c])
+    assert_hint(check(base - mine), "hidden copies' logits", mine)
+    assert_hint(check(mine * 0 + 1.0), "not the drops", mine)
+
+
+def test_06_one_layer_randomised(net):
     import keras
     from scipy.stats import spearmanr
 
@@ -257,11 +518,11 @@ def test_06_one_step_of_randomisation(net):
     model, images = net
     predicted = np.array([0, 2])
 
-    def step(seed=0, signed=False, randomise=True):
+    def step(seed=0, signed=False, randomise=True, layer="stem_conv"):
         clone = keras.models.clone_model(model)
         clone.set_weights(model.get_weights())
         if randomise:
-            sanity.randomise_layer(clone.get_layer("logits"), np.random.default_rng(seed))
+            sanity.randomise_layer(clone.get_layer(layer), np.random.default_rng(seed))
         trained = explain.gradient(model, images[:2], predicted[:2])
         spoiled = explain.gradient(clone, images[:2], predicted[:2])
         f = (lambda m: m.sum(-1).ravel()) if signed else (lambda m: np.abs(m).sum(-1).ravel())
@@ -270,70 +531,141 @@ def test_06_one_step_of_randomisation(net):
     ours = step()  # the teacher's solution
     ok = {"model": model, "images": images[:2], "targets": predicted[:2]}
     assert_right(verdict("06", 3, ours, **ok))
+    retyped = np.round(ours, 3)  # as a printout shows it
+    assert np.abs(retyped - ours).max() > 1e-5 and not verdict("06", 3, retyped, **ok).right
+    # the notebook's cascading table (logits first) is not the answer
+    table = sanity.cascading_randomisation(model, images[:2], predicted[:2], methods=("gradient",))
+    for s in range(1, table.step.max() + 1):
+        assert not verdict("06", 3, table[table.step == s].sort_values("image").spearman_abs.to_numpy(), **ok).right
     signed = step(signed=True)
     assert np.abs(np.subtract(signed, ours)).max() > 1e-3
     assert_hint(verdict("06", 3, signed, **ok), "signed", ours)
     assert_hint(verdict("06", 3, step(randomise=False), **ok), "correlation of 1", ours)
+    assert_hint(verdict("06", 3, step(layer="logits"), **ok), "logits layer", ours)
     assert_hint(verdict("06", 3, ours[:1], **ok), "2 photos", ours)
     assert not verdict("06", 3, step(seed=5), **ok).right
     assert hides(verdict("06", 3, step(seed=5), **ok).message, ours)
 
 
-# --- 07: McNemar counts -------------------------------------------------------------------------
+# --- 07: a paired bootstrap of the recipe gap ---------------------------------------------------
 
 
-def test_07_mcnemar_counts():
-    from scipy.stats import binomtest
-
+def test_07_paired_bootstrap_of_the_recipe_gap():
     rng = np.random.default_rng(0)
-    labels = rng.integers(0, 5, 300)
-    logits = {name: rng.normal(size=(300, 5)) + 2.0 * np.eye(5)[labels] * rng.random((300, 1)) * k
-              for name, k in (("scratch", 2.0), ("transfer", 1.4))}
+    n, k = 1200, 5
+    labels = rng.integers(0, k, n)
+    hard = rng.random(n)  # a photo's difficulty, shared by all runs: what makes the pairing matter
+    logits = {}
+    for (recipe, seed), skill in {("scratch", 0): 0.55, ("scratch", 1): 0.5,
+                                  ("transfer", 0): 0.4, ("transfer", 1): 0.45}.items():
+        right = (hard + 0.3 * rng.random(n)) < skill + 0.15
+        logits[recipe, seed] = rng.normal(size=(n, k)) + 10.0 * np.eye(k)[labels] * right[:, None]
     # the teacher's solution
-    ok_ = {name: lg.argmax(axis=1) == labels for name, lg in logits.items()}
-    only_scratch = int((ok_["scratch"] & ~ok_["transfer"]).sum())
-    only_transfer = int((~ok_["scratch"] & ok_["transfer"]).sum())
-    p = binomtest(only_scratch, only_scratch + only_transfer, 0.5).pvalue
-    assert only_scratch != only_transfer
+    ok_ = {run: lg.argmax(axis=1) == labels for run, lg in logits.items()}
+    per_photo = {r: (ok_[r, 0].astype(float) + ok_[r, 1]) / 2 for r in ("scratch", "transfer")}
+    gap = 100 * (per_photo["scratch"] - per_photo["transfer"])
+    idx = np.random.default_rng(0).integers(0, len(gap), size=(2000, len(gap)))
+    resampled = gap[idx].mean(axis=1)
+    low, high = np.quantile(resampled, [0.025, 0.975])
+    assert high - low > 1.5  # wide enough for the slips below to be told apart
     ok = {"logits": logits, "labels": labels}
-    assert_right(verdict("07", 3, (only_scratch, only_transfer), **ok))
-    assert_right(verdict("07", 3, (only_scratch, only_transfer, p), **ok))
-    assert_hint(verdict("07", 3, (only_transfer, only_scratch), **ok), "swapped", p, only_scratch)
-    both = int((ok_["scratch"] & ok_["transfer"]).sum())
-    assert_hint(verdict("07", 3, (both, only_transfer), **ok), "both models get right", p,
-                only_scratch)
-    all_scratch = int(ok_["scratch"].sum())
-    assert_hint(verdict("07", 3, (all_scratch, only_transfer), **ok), "included", p)
-    n = only_scratch + only_transfer
-    one_sided = binomtest(only_scratch, n, 0.5, alternative="greater").pvalue
-    assert_hint(verdict("07", 3, (only_scratch, only_transfer, one_sided), **ok), "one-sided", p)
-    chi = __import__("scipy.stats", fromlist=["chi2"]).chi2.sf((only_scratch - only_transfer) ** 2 / n, 1)
-    assert_hint(verdict("07", 3, (only_scratch, only_transfer, chi), **ok), "chi-square", p)
+    assert_right(verdict("07", 3, resampled, **ok))
+    assert_right(verdict("07", 3, list(resampled), **ok))
+    # the interval alone, which evaluate.bootstrap_ci would give in one call, is not the answer
+    assert_hint(verdict("07", 3, (low, high), **ok), "interval", resampled)
+    assert_hint(verdict("07", 3, resampled / 100, **ok), "fractions", resampled)
+    assert_hint(verdict("07", 3, -resampled, **ok), "sign", resampled)
+    assert_hint(verdict("07", 3, np.sort(resampled), **ok), "order", resampled)
+    seed0 = 100 * (ok_["scratch", 0].astype(float) - ok_["transfer", 0])
+    assert_hint(verdict("07", 3, seed0[idx].mean(axis=1), **ok), "seed 0", resampled)
+    unpaired = 100 * (per_photo["scratch"][idx].mean(axis=1)
+                      - per_photo["transfer"][idx[::-1]].mean(axis=1))
+    assert_hint(verdict("07", 3, unpaired, **ok), "paired", resampled)
+    other_rng = gap[np.random.default_rng(1).integers(0, n, (2000, n))].mean(axis=1)
+    assert_hint(verdict("07", 3, other_rng, **ok), "default_rng(0)", resampled)
+    assert_hint(verdict("07", 3, resampled + 5, **ok), "resample", resampled)
+    assert_hint(verdict("07", 3, 3.0, **ok), "2,000 numbers", resampled)
+    for message in (verdict("07", 3, resampled / 100, **ok).message,
+                    verdict("07", 3, (low, high), **ok).message):
+        assert hides(message, low, high)
 
 
-# --- 08: the confusion matrix by hand -----------------------------------------------------------
+# --- 08: choosing on validation, then quoting the test score -----------------------------------
 
 
-def test_08_confusion_both_ways():
+def _best_of_k_draws(a, n, k, r, draws):
+    rng = np.random.default_rng(0)
+
+    def scores(shared):
+        own, redraw = rng.random((draws, k, n)) < a, rng.random((draws, k, n)) < r
+        return np.where(redraw, own, shared).mean(axis=2)
+
+    shared = rng.random((draws, 1, n)) < a
+    test = scores(shared)
+    val = scores(rng.random((draws, 1, n)) < a)
+    chosen = val.argmax(axis=1)
+    return chosen, test[np.arange(draws), chosen], test.max(axis=1)
+
+
+def test_08_choosing_on_validation_quotes_a_fair_test_score():
+    a, n, k, one_only = 0.725, 363, 5, 0.099
+    r = 1 - np.sqrt(1 - one_only / (2 * a * (1 - a)))
+    ok = {"accuracy": a, "n_images": n, "disagreement": one_only, "k": k}
+    chosen, quoted, best = _best_of_k_draws(a, n, k, r, 3000)
+    assert abs(quoted.mean() - a) < 0.002 and best.mean() - a > 0.01  # the point of the exercise
+    assert_right(verdict("08", 1, (chosen, quoted, best), **ok))
+    # the best test score quoted, and validation that shares the test photos' answers: not fair
+    assert_hint(verdict("08", 1, (chosen, best, best), **ok), "quoted the best test score")
+    half = np.where(np.arange(3000) % 2 == 0, best, quoted)  # test-chosen half the time
+    assert half.mean() - a > 0.005
+    assert_hint(verdict("08", 1, (chosen, half, best), **ok), "share nothing")
+    assert_hint(verdict("08", 1, (np.zeros(3000), quoted, best), **ok), "about equally often")
+    assert_hint(verdict("08", 1, (chosen, quoted, quoted), **ok), "not the best of 5")
+    assert_hint(verdict("08", 1, (chosen, best, quoted), **ok), "above the best")
+    assert_hint(verdict("08", 1, (chosen, quoted + 0.001, best), **ok), "shares right")
+    assert_hint(verdict("08", 1, (chosen[:500], quoted[:500], best[:500]), **ok), "1,000")
+    assert_hint(verdict("08", 1, quoted.mean() - a, **ok), "three arrays")
+
+
+# --- 08: recall and precision from the counts, for the seed-1 model ----------------------------
+
+
+def test_08_recall_precision_from_the_counts():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(5), 8)
-    pred = np.where(rng.random(40) < 0.6, labels, rng.integers(0, 4, 40))  # class 4 never predicted
-    pred[pred == 4] = 3
+    pred_1 = np.where(rng.random(40) < 0.6, labels, rng.integers(0, 4, 40))
+    pred_1[pred_1 == 4] = 3  # class 4 never predicted: its precision is 0, not a division by zero
+    logits_1 = np.eye(5)[pred_1] + rng.normal(0, 0.01, (40, 5))
+    shipped = np.where(rng.random(40) < 0.7, labels, rng.integers(0, 5, 40))
     # the teacher's solution
     counts = np.zeros((5, 5))
-    np.add.at(counts, (labels, pred), 1)
-    row_sums = counts.sum(axis=1, keepdims=True)
-    col_sums = counts.sum(axis=0, keepdims=True)
-    ours_rows = np.divide(counts, row_sums, out=np.zeros_like(counts), where=row_sums > 0)
-    ours_cols = np.divide(counts, col_sums, out=np.zeros_like(counts), where=col_sums > 0)
-    assert (col_sums == 0).sum() == 1
-    ok = {"labels": labels, "pred": pred, "n_classes": 5}
-    assert_right(verdict("08", 6, (ours_rows, ours_cols), **ok))
-    assert_hint(verdict("08", 6, (ours_cols, ours_rows), **ok), "divided the other way", ours_rows)
-    assert_hint(verdict("08", 6, (ours_rows.T, ours_cols), **ok), "first matrix is transposed", ours_rows)
-    assert_hint(verdict("08", 6, (ours_rows, ours_cols.T), **ok), "second matrix is transposed", ours_cols)
+    np.add.at(counts, (labels, logits_1.argmax(axis=1)), 1)
+    hits, in_row, in_col = np.diag(counts), counts.sum(axis=1), counts.sum(axis=0)
+    recall = hits / in_row
+    precision = np.divide(hits, in_col, out=np.zeros_like(hits), where=in_col > 0)
+    assert (in_col == 0).sum() == 1 and not np.allclose(recall, precision)
+    ok = {"labels": labels, "logits": logits_1, "shipped": shipped}
+    seed0 = np.zeros((5, 5))
+    np.add.at(seed0, (labels, shipped), 1)
+    assert_right(verdict("08", 6, (counts, recall, precision), **ok))
+    assert_right(verdict("08", 6, [counts.tolist(), list(recall), list(precision)], **ok))
+    # the diagonals alone, which the library's normalised matrices give, are not the answer
+    assert_hint(verdict("08", 6, (recall, precision), **ok), "three arrays", recall)
+    assert_hint(verdict("08", 6, (counts.T, recall, precision), **ok), "transposed", recall)
+    assert_hint(verdict("08", 6, (seed0, recall, precision), **ok), "shipped model's counts", recall)
+    assert_hint(verdict("08", 6, (counts / in_row[:, None], recall, precision), **ok),
+                "counts are not", recall)
+    assert_hint(verdict("08", 6, (counts[:4], recall, precision), **ok), "5 x 5", recall)
+    assert_hint(verdict("08", 6, (counts, precision, recall), **ok), "swapped", recall, precision)
     with np.errstate(invalid="ignore", divide="ignore"):
-        assert_hint(verdict("08", 6, (ours_rows, counts / col_sums), **ok), "NaN", ours_cols)
-    assert_hint(verdict("08", 6, (counts, ours_cols), **ok), "holds counts", ours_rows)
-    assert_hint(verdict("08", 6, (ours_rows[:4], ours_cols), **ok), "shape (4, 5)", ours_rows)
-    assert_hint(verdict("08", 6, ours_rows, **ok), "two matrices", ours_rows)
+        assert_hint(verdict("08", 6, (counts, recall, hits / in_col), **ok), "NaN", precision)
+    assert_hint(verdict("08", 6, (counts, counts / in_row[:, None], precision), **ok),
+                "whole matrix", recall)
+    assert_hint(verdict("08", 6, (counts, np.diag(seed0) / seed0.sum(axis=1), precision), **ok),
+                "shipped model", recall)
+    assert_hint(verdict("08", 6, (counts, recall, hits / len(labels)), **ok), "precision is not",
+                precision)
+    assert_hint(verdict("08", 6, (counts, hits / in_row.sum(), precision), **ok), "recall is not",
+                recall)
+    assert_hint(verdict("08", 6, (counts, recall[:4], precision), **ok), "shape (4,)", recall)
+    assert_hint(verdict("08", 6, recall, **ok), "three arrays", recall)

@@ -91,16 +91,22 @@ def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
         lesson, _, _ = _teacher_parts(teacher)
         ours = [c for c in student.cells if c.cell_type == "code" and not c.id.startswith("student-")]
         theirs = [c for c in lesson if c.cell_type == "code"]
-        assert [c.source for c in ours] == [c.source for c in theirs], key
-        for a, b in zip(ours, theirs):
-            assert [o.get("output_type") for o in a.outputs] == [o.get("output_type") for o in b.outputs]
+        written = [tool.WRITE_IT in c.metadata.get("tags", []) for c in theirs]
+        # the cells the student writes are stubs (their own test); every other one is kept as it is
+        assert [c.source for c, w in zip(ours, written) if not w] == \
+            [c.source for c, w in zip(theirs, written) if not w], key
+        for a, b, w in zip(ours, theirs, written):
+            assert [o.get("output_type") for o in a.outputs] == \
+                ([] if w else [o.get("output_type") for o in b.outputs])
         assert all(c.execution_count is None for c in student.cells if c.cell_type == "code"), key
         figures = sum("image/png" in o.get("data", {}) for c in ours for o in c.outputs)
-        assert figures == sum("image/png" in o.get("data", {}) for c in theirs for o in c.outputs)
+        assert figures == sum("image/png" in o.get("data", {}) for c, w in zip(theirs, written)
+                              for o in c.outputs if not w)
         # the teaching text is there word for word (but for the lines pointing to the Solutions)
-        text = [c.source for c in lesson if c.cell_type == "markdown"
+        # (the answers under a "Try it", in <details>, are left out as the quiz answers are)
+        text = [tool._clean(c.source) for c in lesson if c.cell_type == "markdown"
                 and "Solutions" not in c.source and "## Exercises" not in c.source]
-        assert len(text) > 5 and set(text) <= {c.source for c in student.cells}, key
+        assert len(text) > 5 and set(text) <= {c.source.strip() for c in student.cells}, key
 
 
 def test_one_fill_in_cell_per_exercise_after_the_list(edition):
@@ -168,6 +174,59 @@ def test_the_tool_on_a_small_notebook_and_a_renumbered_exercise():
     assert warnings and "exercise 1" in warnings[0] and "check left out" in warnings[0]
 
 
+def test_the_lesson_names_no_exercise_before_the_student_works_it(edition):
+    named = [w for w in edition["warnings"] if "names an exercise" in w]
+    assert named == [], "\n".join(named)
+
+
+def test_a_sentence_naming_an_exercise_is_found_only_in_the_teaching_text():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("Grey costs 20 points. Exercise 4 finds the same for white."),
+                nbformat.v4.new_code_cell("exercise = 4"),
+                nbformat.v4.new_markdown_cell("<details>As exercise 2 shows.</details> See the exercises."),
+                nbformat.v4.new_markdown_cell("## Exercises\n\n1. Do exercise 2 first."),
+                nbformat.v4.new_markdown_cell("## Solutions\n\nExercise 1: done.")]
+    assert tool.named_exercises(nb.cells) == [(0, "Exercise 4 finds the same for white.")]
+    warnings = []
+    tool.student_notebook(nb, "06", warnings)
+    assert any("cell 0: the lesson names an exercise" in w for w in warnings)
+
+
+def test_a_write_it_cell_is_left_to_fill_in_with_the_names_it_must_define():
+    source = ("x = tf.constant(images[:1])  # one photo\nwith tf.GradientTape() as tape:\n"
+              "    logit = model(x)[0, c]\ngrad, _ = tape.gradient(logit, x), [k for k in range(3)]\n"
+              "grad.shape")
+    assert tool.assigned_names(source) == ["x", "tape", "logit", "grad", "_"]
+    nb = nbformat.v4.new_notebook()
+    written = nbformat.v4.new_code_cell(source, metadata={"tags": ["write-it"]}, execution_count=2,
+                                        outputs=[nbformat.v4.new_output("stream", text="(128, 128, 3)")])
+    compare = nbformat.v4.new_code_cell("np.allclose(grad, explain.gradient(model, x, [c]))")
+    nb.cells = [nbformat.v4.new_markdown_cell("Write the gradient."), written, compare,
+                nbformat.v4.new_markdown_cell("## Solutions")]
+    out = tool.student_notebook(nb, "05", [])
+    stub = out.cells[1]
+    assert stub.outputs == [] and "tf.GradientTape" not in stub.source and "(128" not in str(stub)
+    assert "define `x`, `tape`, `logit`, `grad`, `_`" in " ".join(stub.source.replace("# ", "").split())
+    assert stub.source.splitlines()[-1] == "..." and all(len(l) <= 100 for l in stub.source.splitlines())
+    assert out.cells[2].source == compare.source  # the comparison stays: it is the student's check
+    assert nb.cells[1].source == source  # the teacher's notebook is left as it was
+
+
+def test_every_write_it_cell_of_the_lesson_is_blanked_and_followed_by_its_comparison(edition):
+    tagged = 0
+    for key, (teacher, student) in edition["pairs"].items():
+        kept = {c.id: c for c in student.cells}
+        for i, cell in enumerate(teacher.cells):
+            if "write-it" not in cell.metadata.get("tags", []):
+                continue
+            tagged += 1
+            assert cell.cell_type == "code" and tool.assigned_names(cell.source), (key, i)
+            assert kept[cell.id].source == tool.write_it_stub(cell.source), (key, i)
+            later = " ".join(c.source for c in teacher.cells[i + 1:i + 4] if c.cell_type == "code")
+            assert any(n in later for n in tool.assigned_names(cell.source)), (key, i)
+    assert tagged >= 8, "the lesson asks the student to write at least eight cells"
+
+
 def test_command_line_and_make_target_and_gitignore(tmp_path, capsys):
     assert tool.main(["--out", str(tmp_path), str(NOTEBOOKS[1])]) == 0
     assert "wrote 1 notebooks" in capsys.readouterr().out
@@ -188,11 +247,12 @@ def test_a_check_cell_of_the_student_edition_runs_and_says_right(edition):
     stone[16:48, 16:48] = (40, 90, 200)
     stone[:16] = (250, 250, 250)
     views = np.uint8(np.clip(stone.astype(int) + rng.integers(-30, 30, (32, 1, 1, 3)), 0, 255))
-    namespace = {"np": np, "stone": stone, "views": views}
-    pasted = (  # the teacher's solution for one recipe, then the answer
+    jittered = np.uint8(np.clip(views.astype(int) + rng.integers(-60, 60, (32, 1, 1, 3)), 0, 255))
+    namespace = {"np": np, "stone": stone, "views": views, "jittered": jittered}
+    pasted = (  # the teacher's solution for both recipes, then the answer
         "before = stone.reshape(-1, 3).mean(0)\n"
-        "per_copy = views.reshape(32, -1, 3).mean(axis=1)\n"
-        "far = np.linalg.norm(per_copy - before, axis=1)\n"
+        "far = {name: np.linalg.norm(copies.reshape(32, -1, 3).mean(axis=1) - before, axis=1)\n"
+        "       for name, copies in (('views', views), ('jittered', jittered))}\n"
         "answer = far\n")
     fill_in = next(c.source for c in student.cells if c.source.startswith("answer = None  # your code "
                                                                            "for exercise 4"))
@@ -202,7 +262,7 @@ def test_a_check_cell_of_the_student_edition_runs_and_says_right(edition):
         exec(check_cell, namespace)
         exec(pasted, namespace)
         exec(check_cell, namespace)
-        namespace["answer"] = namespace["far"] ** 2
+        namespace["answer"] = {**namespace["far"], "views": namespace["far"]["views"] ** 2}
         exec(check_cell, namespace)
     lines = printed.getvalue().splitlines()
     assert lines[0].startswith("Exercise 4 of notebook 02: no answer yet: put "), lines[0]

@@ -8,7 +8,9 @@ their ``<details>`` block and every worked solution) is dropped, as are the line
 After the Exercises list come, for each exercise N, a heading "### Exercise N", a code cell to
 fill in and, where ``gemlib.selfcheck`` has a check for it, a cell that runs the check on
 ``answer`` (then the fill-in cell starts ``answer = None``, so a check run first says "no answer
-yet" instead of a NameError).
+yet" instead of a NameError). A lesson code cell tagged ``write-it`` (the lines the text asks
+the student to write, followed by a cell that compares them with gemlib) is left to fill in: its
+lines and outputs are replaced by the names it must define.
 Execution counts are cleared; every notebook written is validated. The committed notebooks are
 the teacher's copy and are never changed; ``student/`` is not committed (.gitignore).
 """
@@ -16,6 +18,7 @@ the teacher's copy and are never changed; ``student/`` is not committed (.gitign
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import sys
 import textwrap
@@ -34,6 +37,10 @@ ITEM = re.compile(r"^(?P<n>\d+)\.\s", re.MULTILINE)
 DETAILS = re.compile(r"<details>.*?</details>\s*", re.DOTALL)
 # one-line paragraphs that send the reader to the Solutions section
 POINTER = re.compile(r"^[^\n]*\b(Solutions|solutions at the end)\b[^\n]*\n?", re.MULTILINE)
+# a code cell the student writes: the teacher's copy shows it, the edition leaves it to fill in
+WRITE_IT = "write-it"
+# a sentence of the lesson that names one exercise may tell its result before the student works it
+NAMED_EXERCISE = re.compile(r"\bexercises?\s+\d+", re.IGNORECASE)
 
 
 def notebook_key(path: Path) -> str:
@@ -122,11 +129,61 @@ def _exercise_cells(key: str, items: dict[int, str], warnings: list[str]) -> lis
     return cells
 
 
+def assigned_names(source: str) -> list[str]:
+    """Names a cell assigns (``x = ...``, ``a, b = ...``, ``with ... as t``), in order of appearance."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    names: list[str] = []
+    inner = {id(n) for node in ast.walk(tree) if isinstance(node, ast.comprehension)
+             for n in ast.walk(node.target)}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and id(node) not in inner
+                and node.id not in names):
+            names.append(node.id)
+    return sorted(names, key=lambda n: re.search(rf"\b{re.escape(n)}\b", source).start())
+
+
+def write_it_stub(source: str) -> str:
+    """What the edition puts in place of a "write it" cell: the task, and the names to define."""
+    names = assigned_names(source)
+    define = ", ".join(f"`{n}`" for n in names) if names else "what the text above asks for"
+    return "\n".join([*_comment(f"Write it yourself, as the text above explains: define {define}. "
+                                 "The next cells use them, and one compares yours with gemlib's."),
+                       "..."])
+
+
+def named_exercises(cells) -> list[tuple[int, str]]:
+    """(cell index, sentence) for each lesson sentence that names an exercise by its number.
+
+    Only the teaching text counts: the Exercises section itself, the quiz answers and the
+    Solutions are left out. A sentence there ("Exercise 4 finds the same for white") can give
+    an exercise's result away before the student has worked it.
+    """
+    end = solutions_index(cells)
+    found = []
+    for i, cell in enumerate(cells[:end]):
+        if cell.cell_type != "markdown":
+            continue
+        text = DETAILS.sub("", _source(cell))
+        parts = split_exercises(text)
+        if parts is not None:
+            text = parts[0]
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            if NAMED_EXERCISE.search(sentence):
+                found.append((i, " ".join(sentence.split())))
+    return found
+
+
 def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | None = None):
     """The student edition of one notebook (a new notebook; ``nb`` is left as it is)."""
     warnings = [] if warnings is None else warnings
     nb = nbformat.from_dict(nb)  # a deep copy
     cells = list(nb.cells)
+    for i, sentence in named_exercises(cells):
+        warnings.append(f"notebook {key} cell {i}: the lesson names an exercise, which may give its "
+                        f"result away: {sentence[:80]!r}")
     end = solutions_index(cells)
     if end is None:
         warnings.append(f"notebook {key}: no '## Solutions' heading; every cell kept")
@@ -139,6 +196,8 @@ def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | 
             for output in cell.get("outputs", []):
                 if "execution_count" in output:
                     output.execution_count = None
+            if WRITE_IT in cell.metadata.get("tags", []):
+                cell.source, cell.outputs = write_it_stub(_source(cell)), []
             out.append(cell)
             continue
         if cell.cell_type != "markdown":
