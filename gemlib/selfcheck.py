@@ -468,7 +468,7 @@ def _colour_moments(images: np.ndarray, ddof: int = 0) -> np.ndarray:
 @_register("04", 4, "put `{'features': ..., 'predicted': ..., 'only_cnn': ..., 'only_forest': ..., "
            "'p_value': ...}` in `answer`", "logits=logits, train=gems.train, test=gems.test",
            "colour-moment forest")
-def histogram_forest(answer: Any, logits: np.ndarray, train: Any, test: Any) -> Verdict:
+def colour_moment_forest(answer: Any, logits: np.ndarray, train: Any, test: Any) -> Verdict:
     """The student's colour-moment forest: its test features, its predictions, McNemar vs the CNN."""
     from scipy.stats import binomtest, chi2
     from sklearn.ensemble import RandomForestClassifier
@@ -689,7 +689,7 @@ def one_layer_randomised(answer: Any, model: Any, images: np.ndarray, targets: n
 @_register("07", 3, "put the 2,000 resampled mean gaps, in points, in `answer` (photo indices from "
            "`np.random.default_rng(0).integers(0, n, size=(2000, n))`)",
            "logits=seed_logits, labels=arch.test.labels", "paired bootstrap")
-def recipe_gap_interval(answer: Any, logits: dict, labels: np.ndarray) -> Verdict:
+def recipe_gap_resamples(answer: Any, logits: dict, labels: np.ndarray) -> Verdict:
     """The 2,000 paired bootstrap means of scratch minus transfer, in points, over the test photos.
 
     Each photo scores the mean right-or-wrong of a recipe's two seeds (0, 0.5 or 1); ``logits`` maps

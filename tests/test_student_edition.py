@@ -92,12 +92,19 @@ def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
         ours = [c for c in student.cells if c.cell_type == "code" and not c.id.startswith("student-")]
         theirs = [c for c in lesson if c.cell_type == "code"]
         written = [tool.WRITE_IT in c.metadata.get("tags", []) for c in theirs]
-        # the cells the student writes are stubs (their own test); every other one is kept as it is
+        # the cells the student writes are stubs (their own test); every other one is kept as it is,
+        # with its outputs, but for the comparison after a written cell (test below)
         assert [c.source for c, w in zip(ours, written) if not w] == \
             [c.source for c, w in zip(theirs, written) if not w], key
         for a, b, w in zip(ours, theirs, written):
-            assert [o.get("output_type") for o in a.outputs] == \
-                ([] if w else [o.get("output_type") for o in b.outputs])
+            figures_only = [o for o in b.outputs if "image/png" in o.get("data", {})]
+            if w:
+                assert a.outputs == [], key
+            elif _compares_a_written_cell(theirs, b):
+                assert a.outputs == figures_only, key
+            else:
+                assert [o.get("output_type") for o in a.outputs] == \
+                    [o.get("output_type") for o in b.outputs], key
         assert all(c.execution_count is None for c in student.cells if c.cell_type == "code"), key
         figures = sum("image/png" in o.get("data", {}) for c in ours for o in c.outputs)
         assert figures == sum("image/png" in o.get("data", {}) for c, w in zip(theirs, written)
@@ -107,6 +114,19 @@ def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
         text = [tool._clean(c.source) for c in lesson if c.cell_type == "markdown"
                 and "Solutions" not in c.source and "## Exercises" not in c.source]
         assert len(text) > 5 and set(text) <= {c.source.strip() for c in student.cells}, key
+
+
+def _compares_a_written_cell(cells, cell) -> bool:
+    """Whether ``cell`` is the first code cell after a write-it cell that uses one of its names."""
+    import re
+
+    i = cells.index(cell)
+    for j in range(i - 1, -1, -1):
+        if tool.WRITE_IT in cells[j].metadata.get("tags", []):
+            names = set(tool.assigned_names(cells[j].source))
+            users = [c for c in cells[j + 1:] if names & set(re.findall(r"\w+", c.source))]
+            return bool(users) and users[0] is cell
+    return False
 
 
 def test_one_fill_in_cell_per_exercise_after_the_list(edition):
@@ -200,7 +220,9 @@ def test_a_write_it_cell_is_left_to_fill_in_with_the_names_it_must_define():
     nb = nbformat.v4.new_notebook()
     written = nbformat.v4.new_code_cell(source, metadata={"tags": ["write-it"]}, execution_count=2,
                                         outputs=[nbformat.v4.new_output("stream", text="(128, 128, 3)")])
-    compare = nbformat.v4.new_code_cell("np.allclose(grad, explain.gradient(model, x, [c]))")
+    compare = nbformat.v4.new_code_cell("np.allclose(grad, explain.gradient(model, x, [c]))",
+                                        outputs=[nbformat.v4.new_output("execute_result",
+                                                                        {"text/plain": "True"})])
     nb.cells = [nbformat.v4.new_markdown_cell("Write the gradient."), written, compare,
                 nbformat.v4.new_markdown_cell("## Solutions")]
     out = tool.student_notebook(nb, "05", [])
@@ -209,6 +231,7 @@ def test_a_write_it_cell_is_left_to_fill_in_with_the_names_it_must_define():
     assert "define `x`, `tape`, `logit`, `grad`, `_`" in " ".join(stub.source.replace("# ", "").split())
     assert stub.source.splitlines()[-1] == "..." and all(len(l) <= 100 for l in stub.source.splitlines())
     assert out.cells[2].source == compare.source  # the comparison stays: it is the student's check
+    assert out.cells[2].outputs == []  # without the teacher's "True" before the student has written
     assert nb.cells[1].source == source  # the teacher's notebook is left as it was
 
 

@@ -10,7 +10,8 @@ fill in and, where ``gemlib.selfcheck`` has a check for it, a cell that runs the
 ``answer`` (then the fill-in cell starts ``answer = None``, so a check run first says "no answer
 yet" instead of a NameError). A lesson code cell tagged ``write-it`` (the lines the text asks
 the student to write, followed by a cell that compares them with gemlib) is left to fill in: its
-lines and outputs are replaced by the names it must define.
+lines and outputs are replaced by the names it must define, and the next code cell that uses
+them (its comparison with gemlib) loses its stored text output, keeping any figure.
 Execution counts are cleared; every notebook written is validated. The committed notebooks are
 the teacher's copy and are never changed; ``student/`` is not committed (.gitignore).
 """
@@ -190,6 +191,7 @@ def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | 
         end = len(cells)
     out = []
     placed = False
+    unchecked: set[str] = set()  # names of a write-it cell whose comparison is still to come
     for cell in cells[:end]:
         if cell.cell_type == "code":
             cell.execution_count = None
@@ -197,7 +199,14 @@ def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | 
                 if "execution_count" in output:
                     output.execution_count = None
             if WRITE_IT in cell.metadata.get("tags", []):
+                unchecked = set(assigned_names(_source(cell)))
                 cell.source, cell.outputs = write_it_stub(_source(cell)), []
+            elif unchecked and unchecked & set(re.findall(r"\w+", _source(cell))):
+                # the cell that compares the student's names with gemlib: its stored result
+                # ("True", the numbers to reach) would give the answer away before it is written;
+                # a figure drawn from them stays, as every figure of the lesson does
+                cell.outputs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+                unchecked = set()
             out.append(cell)
             continue
         if cell.cell_type != "markdown":
