@@ -134,6 +134,10 @@ def chow_features(images: np.ndarray, lbp: bool = True) -> np.ndarray:
     return np.concatenate(parts, axis=1)
 
 
+#: Trees :func:`forest_probabilities` holds at once.
+TREES_AT_ONCE = 10
+
+
 def forest_probabilities(
     train_features: np.ndarray, train_labels: np.ndarray, test_features: np.ndarray,
     seed: int = 0, n_estimators: int = 100,
@@ -166,10 +170,6 @@ def forest_probabilities(
     full = np.zeros((len(test_features), int(max(train_labels.max(), 0)) + 1), np.float32)
     full[:, forest.classes_] = proba
     return full
-
-
-#: Trees :func:`forest_probabilities` holds at once.
-TREES_AT_ONCE = 10
 
 
 def histogram_baseline(
