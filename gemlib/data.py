@@ -596,6 +596,14 @@ class Split:
         return len(self.labels)
 
 
+class LeftOutWarning(UserWarning):
+    """Files left out of a split as twins (copies of a test file or under two classes).
+
+    Shown by default; a lesson that reports ``Dataset.excluded`` itself can silence it with
+    ``warnings.filterwarnings("ignore", category=LeftOutWarning)``.
+    """
+
+
 @dataclass
 class Dataset:
     """Train, validation and test splits sharing one class order."""
@@ -890,7 +898,10 @@ def split_files(
         if paths:  # named relative to the root; Dataset.excluded keeps the full list
             names = [Path(p).relative_to(root).as_posix() for p in paths]
             shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-            warnings.warn(f"{len(paths)} file(s) left out of the split as {why}: {shown}", stacklevel=3)
+            warnings.warn(
+                f"{len(paths)} file(s) left out of the split as {why}: {shown}",
+                LeftOutWarning, stacklevel=3,
+            )
     lists = {"train": expand(tr_keys), "val": expand(va_keys), "test": (te_paths, te_labels)}
     return lists, [p for paths in dropped.values() for p in paths], stray
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import patheffects
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
@@ -421,6 +422,34 @@ def mcnemar_table(both_right: int, only_a: int, only_b: int, both_wrong: int,
     return fig
 
 
+def binomial_tails(k: int, n: int) -> Figure:
+    """Binomial(n, 0.5): how fair coins split n discordant photos, both tails as uneven as k shaded.
+
+    The shaded share is McNemar's exact two-sided p-value for a split of k to n - k.
+    """
+    from scipy.stats import binom, binomtest
+
+    if not 0 <= k <= n or n < 1:
+        raise ValueError(f"k = {k} and n = {n}: need 0 <= k <= n and n >= 1 (k of the n photos)")
+    low, high = min(k, n - k), max(k, n - k)
+    x = np.arange(n + 1)
+    tail = (x <= low) | (x >= high)
+    p = binomtest(k, n, 0.5).pvalue
+    fig, ax = plt.subplots(figsize=(7.0, 3.4))
+    ax.bar(x, binom.pmf(x, n, 0.5), width=0.9, color=np.where(tail, HIGHLIGHT, "0.75"))
+    top = float(binom.pmf(n // 2, n, 0.5))
+    for split, text in ((high, f"{high} to {n - high}"), (low, f"{low} to {n - low}")):
+        ax.axvline(split, color="k", lw=1, ls="--")
+        ax.text(split, 1.08 * top, text, ha="center", va="bottom", fontsize=10)
+    ax.set(xlim=(n / 2 - 0.3 * n, n / 2 + 0.3 * n), ylim=(0, 1.25 * top),
+           xlabel=f"photos (of {n}) that a fair coin gives the first classifier",
+           ylabel="probability")
+    ax.set_title(f"Binomial({n}, 0.5): shaded tails, splits at least this uneven, p = {p:.2f}",
+                 fontsize=10.5)
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------------------ deletion strip
 
 def deletion_strip(
@@ -595,11 +624,12 @@ def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
         top.set_yticks([])
         top.set_title(name, fontsize=11)
         logged = np.log10(power + max(float(power.max()) * 1e-9, 1e-300))
-        # dark up to the median wave, so the few strong waves stand out
-        bottom.imshow(logged, cmap="gray", vmin=float(np.median(logged)), vmax=float(logged.max()),
+        # dark up to the 95th-percentile wave, so the few strong waves stand out
+        bottom.imshow(logged, cmap="gray", vmin=float(np.percentile(logged, 95)),
+                      vmax=float(logged.max()),
                       extent=extent, interpolation="nearest")
         shade = np.zeros((rows, cols, 4))
-        shade[grid] = (*to_rgb("#ff3b3b"), 0.6)  # bright red, visible on the black of weak waves
+        shade[grid] = (*to_rgb("#ff3b3b"), 0.3)  # light red: the dots on it still show through
         bottom.imshow(shade, extent=extent, interpolation="nearest")
         pad = 3.0  # pixels of margin, so the red row and column at -0.5 (the frame's edge) show
         bottom.set_xlim(extent[0] - pad / cols, extent[1])
@@ -766,8 +796,9 @@ def occlusion_steps(
     positions = list(dict.fromkeys((int(i), int(j)) for i, j in positions))  # each position once
     value = arr.reshape(-1, arr.shape[-1]).mean(axis=0) if isinstance(fill, str) else np.asarray(fill, float)
     top = float(np.abs(drops).max()) or 1.0
-    fig, axes = plt.subplots(1, len(positions) + 2, figsize=(2.3 * (len(positions) + 2) + 0.9, 3.0),
+    fig, axes = plt.subplots(1, len(positions) + 2, figsize=(2.55 * (len(positions) + 2) + 0.9, 3.0),
                              layout="constrained")
+    fig.get_layout_engine().set(wspace=0.06)  # room between the panels' two-line titles
     for k, (ax, (i, j)) in enumerate(zip(axes, positions), start=1):
         r, c = rows[i], cols[j]
         hidden = arr.astype(np.float64).copy()
@@ -779,28 +810,82 @@ def occlusion_steps(
         ax.set_title(f"{k}. patch at row {r}, column {c}\nlogit drop {drops[i, j]:+.2f}", fontsize=10)
     grid_ax, map_ax = axes[len(positions)], axes[len(positions) + 1]
     shown = grid_ax.imshow(drops, cmap="coolwarm", vmin=-top, vmax=top, interpolation="nearest")
+    best = tuple(int(k) for k in np.unravel_index(drops.argmax(), drops.shape))
+    halo = [patheffects.withStroke(linewidth=4.5, foreground="white")]  # visible on dark red too
     for k, (i, j) in enumerate(positions, start=1):
-        grid_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black", lw=1.5))
+        largest = (i, j) == best  # the position whose hiding lowers the score most: drawn thicker
+        grid_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
+                                    lw=2.5 if largest else 1.5, path_effects=halo if largest else None))
         dx = 2.2 if j < drops.shape[1] / 2 else -2.2  # the label sits beside the cell, toward the middle
         dy = 2.2 if i < drops.shape[0] / 2 else -2.2
         grid_ax.annotate(str(k), xy=(j, i), xytext=(j + dx, i + dy), ha="center", va="center", fontsize=9,
                          fontweight="bold", color="black", annotation_clip=False,
                          bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.3", "lw": 0.6},
                          arrowprops={"arrowstyle": "-", "color": "black", "lw": 1.0, "shrinkB": 4})
-    grid_ax.set_title(f"one drop per position\n({drops.shape[0]} × {drops.shape[1]} positions)",
-                      fontsize=10)
+    grid_ax.set_title(f"one drop per position ({drops.shape[0]} × {drops.shape[1]})\n"
+                      "thick outline: the largest drop", fontsize=10)
     map_ax.imshow(heat, cmap="coolwarm", vmin=-top, vmax=top, interpolation="nearest")
+    r, c = rows[best[0]], cols[best[1]]  # the patch of the largest drop, on the map as well
+    map_ax.add_patch(Rectangle((c - 0.5, r - 0.5), patch, patch, fill=False, edgecolor="black", lw=2.0,
+                               path_effects=halo))
     map_ax.set_title("per pixel: mean drop of\nthe patches covering it", fontsize=10)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     bar = fig.colorbar(shown, ax=[grid_ax, map_ax], fraction=0.04, pad=0.02, shrink=0.9)
-    bar.set_label("logit drop\n(red: hiding lowers the score)", fontsize=9)
+    bar.set_label("logit drop (photo minus hidden)\nred: hiding lowers it, blue: raises it",
+                  fontsize=9)
     bar.ax.tick_params(labelsize=8)
     return fig
 
 
 # ------------------------------------------------------------------ candidates that share their answers
+
+def best_of_k_draws(scores: np.ndarray, true_accuracy: float, rows: int = 8) -> Figure:
+    """Why the best of k test scores is optimistic, draw by draw.
+
+    One row per draw (the first ``rows`` of ``scores``, (draws, k) test scores): the k candidates'
+    scores as open dots, the highest filled in orange, and a line at the true accuracy. A last row
+    gives the averages over all draws: of one candidate's score, and of the highest.
+    """
+    scores = np.asarray(scores, float)
+    if scores.ndim != 2 or scores.shape[1] < 2 or len(scores) < 1 or rows < 1:
+        raise data.DataError(f"best_of_k_draws: scores has shape {scores.shape}: give (draws, k) "
+                             "test scores with k >= 2, and rows >= 1")
+    rows = min(rows, len(scores))
+    k = scores.shape[1]
+    highest = scores.max(axis=1)
+    fig, ax = plt.subplots(figsize=(8.4, 0.36 * rows + 3.0))
+    for r in range(rows):
+        y = rows - r
+        top = int(scores[r].argmax())
+        others = np.delete(scores[r], top)
+        ax.scatter(others, np.full(k - 1, y), s=60, facecolor="white", edgecolor="tab:blue", lw=1.5,
+                   label=f"a candidate's test score ({k} per draw)" if r == 0 else None, zorder=3)
+        ax.scatter([scores[r, top]], [y], s=110, color="tab:orange", edgecolor="black", lw=0.8,
+                   label="the highest of the draw (the one quoted)" if r == 0 else None, zorder=4)
+    ax.axhline(0.5, color="0.6", lw=0.8)
+    mean_one, mean_top = float(scores[:, 0].mean()), float(highest.mean())
+    ax.scatter([mean_one], [-0.2], marker="D", s=90, color="tab:blue", zorder=4,
+               label=f"one candidate, averaged over {len(scores):,} draws ({mean_one:.3f})")
+    ax.scatter([mean_top], [-0.2], marker="D", s=90, color="tab:orange", edgecolor="black", zorder=4,
+               label=f"the highest, averaged over {len(scores):,} draws ({mean_top:.3f})")
+    ax.annotate("", xy=(mean_top, -0.75), xytext=(true_accuracy, -0.75),
+                arrowprops={"arrowstyle": "->", "color": HIGHLIGHT, "lw": 1.8})
+    ax.text((mean_top + true_accuracy) / 2, -1.0, f"{mean_top - true_accuracy:+.3f}", ha="center",
+            va="top", fontsize=10, color=HIGHLIGHT, fontweight="bold")
+    ax.axvline(true_accuracy, color="black", lw=1.8, label=f"true accuracy {true_accuracy:.3f}",
+               zorder=2)
+    ax.set_yticks([*range(rows, 0, -1), -0.2], [*(f"draw {r + 1}" for r in range(rows)), "average"],
+                  fontsize=10)
+    ax.set_ylim(-1.7, rows + 0.7)
+    ax.set_xlabel("test score (share of the test photos right)", fontsize=10)
+    ax.tick_params(axis="x", labelsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+    fig.tight_layout()
+    return fig
+
 
 def shared_answers(shared: np.ndarray, redraw: np.ndarray, own: np.ndarray) -> Figure:
     """The best-of-k model of :func:`gemlib.published.best_of_k_optimism` on a few photos.

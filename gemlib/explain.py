@@ -32,12 +32,16 @@ _GRAD_FNS: "weakref.WeakKeyDictionary[keras.Model, Callable]" = weakref.WeakKeyD
 def _grad_fn(model: keras.Model) -> Callable:
     """A traced function: (batch, target index) -> d logit[target] / d batch."""
     if model not in _GRAD_FNS:
+        # the function reaches the model through a weak reference: a strong one would keep every
+        # model ever explained alive (a cache value that refers to its own key is never dropped),
+        # and with it each randomised copy of the sanity checks and its traced graph
+        model_ref = weakref.ref(model)
 
         @tf.function(reduce_retracing=True)
         def fn(x, target):
             with tf.GradientTape() as tape:
                 tape.watch(x)
-                logits = model(x, training=False)
+                logits = model_ref()(x, training=False)
                 # samples do not interact at inference, so the gradient of the
                 # sum over the batch is each sample's own gradient
                 total = tf.reduce_sum(tf.gather(logits, target, axis=1))

@@ -204,8 +204,11 @@ def metric_curves(history: pd.DataFrame, columns: dict[str, str], title: str = "
 
 
 def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy"),
-                    xlabel: str = "epoch", shade: tuple[float, float, str] | None = None) -> Figure:
+                    xlabel: str = "epoch", shade: tuple[float, float, str] | None = None,
+                    legend_fontsize: float = 7) -> Figure:
     """Training and validation curves of one or more runs (``history.csv`` tables).
+
+    ``legend_fontsize`` sets the legend's text size (points).
 
     With more than two runs the legend names each run once (solid: training, dashed: validation)
     and sits beside the axes, so it hides no curve. The x axis counts from 1 with integer ticks;
@@ -225,7 +228,8 @@ def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] =
             ax.plot(ep, h[f"val_{metric}"], "--", color=line.get_color(), label=None if many else f"{name} validation")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=xlabel, title=f"{metric} (solid: training, dashed: validation)" if many else metric)
-        ax.legend(fontsize=7, **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if many else {}))
+        ax.legend(fontsize=legend_fontsize,
+                  **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if many else {}))
     fig.tight_layout()
     return fig
 
@@ -284,6 +288,11 @@ def label_smoothing(num_classes: int = 10, true_class: int = 2, smoothing: float
         for k in (true_class, (true_class + 1) % num_classes):
             ax.text(k, target[k] + 0.02, f"{target[k]:.2f}", ha="center", fontsize=8)
         ax.set(title=title, xlabel="class (green: the right one)", xticks=range(num_classes))
+        ax.scatter(np.arange(num_classes), target, marker="_", s=150, color="k", zorder=3)
+    other = (true_class + 3) % num_classes  # point at a wrong class's tiny bar
+    axes[1].annotate(f"each wrong class: {smoothing / num_classes:.2f}",
+                     xy=(other, smoothing / num_classes), xytext=(other, 0.45), ha="center",
+                     fontsize=9, arrowprops={"arrowstyle": "->"})
     axes[0].set(ylabel="target probability", ylim=(0, 1.12))
     fig.tight_layout()
     return fig
@@ -305,7 +314,7 @@ def reliability(table: pd.DataFrame, ece: float) -> Figure:
     ax.plot([], [], " ", label="number at a bar's foot: images in the bin")
     ax.set(xlabel="confidence (highest probability)", ylabel="accuracy", title=f"reliability (ECE = {ece:.3f})",
            xlim=(0, 1), ylim=(0, 1))
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=9.5, loc="upper left")
     fig.tight_layout()
     return fig
 
@@ -363,7 +372,7 @@ def colour_experiments(table: pd.DataFrame, reference: float | None = None) -> F
     if reference is not None:
         ax.axvline(reference, color="grey", ls="--", label="original images")
     ax.set(xlabel="test top-1 accuracy (95 % bootstrap interval)", xlim=(0, 1))
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+    ax.legend(fontsize=10, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
     fig.tight_layout()
     return fig
 
@@ -571,7 +580,7 @@ def stone_masks(
     """
     titles = ["photo", "mask outline", "map and mask outline", "backdrop replaced"]
     n = len(images)
-    fig, axes = plt.subplots(n, 4, figsize=(7.4, 1.85 * n + 0.3), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(n, 4, figsize=(7.4, 2.2 * n + 0.3), squeeze=False, layout="constrained")
     for i in range(n):
         for j, ax in enumerate(axes[i]):
             if j == 2:
@@ -583,9 +592,9 @@ def stone_masks(
             ax.set_xticks([])
             ax.set_yticks([])
             if i == 0:
-                ax.set_title(titles[j], fontsize=8)
+                ax.set_title(titles[j], fontsize=10)
         if row_labels is not None:
-            axes[i, 0].set_ylabel(row_labels[i], fontsize=7)
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=8)  # two lines, within its row
     return fig
 
 
@@ -731,15 +740,16 @@ def confusion_pair(by_row: np.ndarray, by_column: np.ndarray, classes: Sequence[
     """
     keep = list(keep)
     names = [classes[i] for i in keep]
-    fig, axes = plt.subplots(1, 2, figsize=(2 + 0.62 * len(keep) * 2, 1.5 + 0.5 * len(keep)), layout="constrained")
+    side = 0.8 * len(keep)
+    fig, axes = plt.subplots(1, 2, figsize=(2.4 + 2 * side, 1.8 + side), layout="constrained")
     titles = ("divided by each true class's total: recall on the diagonal",
               "divided by each predicted class's total: the published axis")
     for ax, m, title in zip(axes, (by_row, by_column), titles):
         sns.heatmap(m[np.ix_(keep, keep)], cmap="viridis", vmin=0, vmax=1, annot=True, fmt=".2f",
-                    annot_kws={"fontsize": 7}, xticklabels=names, yticklabels=names, cbar=False, ax=ax)
+                    annot_kws={"fontsize": 9}, xticklabels=names, yticklabels=names, cbar=False, ax=ax)
         ax.set(xlabel="predicted", ylabel="true", title=title)
-        ax.title.set_fontsize(9)
-        ax.tick_params(labelsize=7)
+        ax.title.set_fontsize(10)
+        ax.tick_params(labelsize=9)
     return fig
 
 
@@ -933,6 +943,9 @@ def strands(summary: pd.DataFrame) -> Figure:
     """The lesson's numbers per model, side by side: test top-1 of two seeds, and how much of a
     VarGrad map survives a fully randomised network, against the noise floor.
 
+    The accuracy axis is zoomed to the seeds' range (in steps of 5 points, said in its label), and
+    each pair is labelled with its gap in points, so gaps of one or two points stay visible.
+
     ``summary`` is indexed by model, with columns ``seed 0``, ``seed 1`` (test top-1, 0-1),
     ``VarGrad vs random network`` and ``noise floor`` (Spearman rank correlations).
     """
@@ -949,7 +962,14 @@ def strands(summary: pd.DataFrame) -> Figure:
                  label="seed 1", zorder=3)
     for yy, a, b in zip(y, summary["seed 0"], summary["seed 1"]):
         left.plot([a, b], [yy, yy], color="tab:blue", lw=1, alpha=0.5)
-    left.set(xlim=(0, 1), xlabel="test top-1 accuracy", yticks=y, yticklabels=list(summary.index))
+        left.text((a + b) / 2, yy + 0.22, f"{abs(b - a) * 100:.1f} points apart", ha="center",
+                  va="bottom", fontsize=9, color="0.25")
+    seeds = summary[["seed 0", "seed 1"]].to_numpy(float)
+    low = np.floor((seeds.min() - 0.03) / 0.05) * 0.05  # zoomed to the data, in steps of 5 points
+    high = np.ceil((seeds.max() + 0.03) / 0.05) * 0.05
+    left.set(xlim=(max(low, 0.0), min(high, 1.0)), ylim=(y.min() - 0.6, y.max() + 0.6),
+             xlabel=f"test top-1 accuracy (axis zoomed to {max(low, 0):.0%}-{min(high, 1):.0%})",
+             yticks=y, yticklabels=list(summary.index))
     left.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     left.set_title("accuracy: two seeds of each recipe", fontsize=10.5)
     left.legend(fontsize=9, loc="lower right")

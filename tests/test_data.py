@@ -173,6 +173,19 @@ def test_train_copies_of_test_images_are_left_out(tiny):
     assert not any(p.endswith("leak.jpg") for p in ds.train.paths + ds.val.paths)
 
 
+def test_left_out_notice_has_its_own_category_that_can_be_silenced(tiny):
+    shutil.copy(tiny / "test" / "Red" / "red_0.jpg", tiny / "train" / "Red" / "leak.jpg")
+    with pytest.warns(data.LeftOutWarning, match="twins of test files"):
+        data.load_dataset("gemstones", 16, root=tiny)
+    assert issubclass(data.LeftOutWarning, UserWarning)  # shown by default in scripts
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.filterwarnings("ignore", category=data.LeftOutWarning)
+        ds = data.load_dataset("gemstones", 16, root=tiny)
+    assert not [w for w in caught if "left out" in str(w.message)]
+    assert any(p.endswith("leak.jpg") for p in ds.excluded)
+
+
 def test_unsplit_dataset_gets_stratified_three_way_split(tmp_path):
     root = make_dataset(tmp_path / "a", n_train=17, n_test=3, split=False)
     shutil.copy(root / "Red" / "red_0.jpg", root / "Green" / "same_as_red.jpg")

@@ -273,6 +273,10 @@ def test_occlusion_steps_hides_each_position_and_draws_the_drops_and_their_map()
     assert photos[1].get_title() == "2. patch at row 8, column 8\nlogit drop +6.00"
     np.testing.assert_array_equal(grid.images[0].get_array(), drops)
     assert [(p.get_x(), p.get_y()) for p in _patches(grid, Rectangle)] == [(0.5, -0.5), (1.5, 1.5)]
+    assert [p.get_linewidth() for p in _patches(grid, Rectangle)] == [1.5, 2.5]  # (2, 2): the largest
+    assert "largest drop" in grid.get_title()
+    mark = _patches(heat, Rectangle)[0]  # the largest drop's patch, outlined on the map
+    assert (mark.get_x(), mark.get_y(), mark.get_width()) == (7.5, 7.5, 4)
     np.testing.assert_array_equal(heat.images[0].get_array(), occlusion.spread_drops(drops, (12, 12), 4, 4))
     # by default: the corner, the largest drop and the smallest (here the corner: drawn once)
     default = diagrams.occlusion_steps(image, drops, patch=4, stride=4)
@@ -280,6 +284,20 @@ def test_occlusion_steps_hides_each_position_and_draws_the_drops_and_their_map()
     assert [ax.get_title().split("\n")[1] for ax in default.axes[:2]] == ["logit drop -2.00", "logit drop +6.00"]
     with pytest.raises(DataError, match=r"\(3, 3\)"):
         diagrams.occlusion_steps(image, drops[:2], patch=4, stride=4)
+
+
+def test_best_of_k_draws_marks_each_draw_s_highest_and_the_average_gap():
+    scores = np.array([[0.70, 0.74, 0.72], [0.73, 0.71, 0.69], [0.67, 0.70, 0.75]])
+    fig = diagrams.best_of_k_draws(scores, true_accuracy=0.71, rows=2)
+    ax = fig.axes[0]
+    highest = [c.get_offsets()[0, 0] for c in ax.collections[1:4:2]]  # the filled dot of each row
+    np.testing.assert_allclose(highest, [0.74, 0.73])
+    averages = [c.get_offsets()[0, 0] for c in ax.collections[4:6]]
+    np.testing.assert_allclose(averages, [0.70, 0.74])  # candidate 1's mean; the mean highest
+    assert "+0.030" in _texts(fig)  # 0.74 - 0.71
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["draw 1", "draw 2", "average"]
+    with pytest.raises(DataError, match="give \\(draws, k\\)"):
+        diagrams.best_of_k_draws(scores[:, :1], true_accuracy=0.71)
 
 
 def test_shared_answers_keeps_the_shared_answer_except_where_a_candidate_redraws():
@@ -355,3 +373,22 @@ def test_noise_toy_gradient_smoothgrad_and_vargrad_match_their_known_answers():
     fig = diagrams.noise_toy(sigma=0.3, n_samples=50)
     assert len(fig.axes) == 3 and "σ = 0.3" in fig.axes[0].get_title()
     assert "VarGrad" in fig.axes[2].get_title()
+
+
+def test_binomial_tails_shades_both_tails_and_tells_the_p_value():
+    from scipy.stats import binomtest
+
+    fig = diagrams.binomial_tails(48, 83)
+    ax = fig.axes[0]
+    bars = ax.patches
+    assert len(bars) == 84
+    shaded = [round(b.get_x() + b.get_width() / 2) for b in bars
+              if b.get_facecolor()[:3] != (0.75, 0.75, 0.75)]
+    assert shaded == list(range(0, 36)) + list(range(48, 84))
+    assert np.isclose(sum(b.get_height() for b in bars), 1.0)
+    shaded_mass = sum(b.get_height() for b in bars if round(b.get_x() + 0.45) in shaded)
+    assert np.isclose(shaded_mass, binomtest(48, 83, 0.5).pvalue)
+    assert "p = 0.19" in ax.get_title()
+    assert {"48 to 35", "35 to 48"} <= {t.get_text() for t in ax.texts}
+    with pytest.raises(ValueError, match="k = 90 and n = 83"):
+        diagrams.binomial_tails(90, 83)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
@@ -62,6 +65,15 @@ def test_same_seed_same_map_and_batching_does_not_change_it(model, images):
     c = explain.vargrad(model, images, targets=0, n_samples=30, seed=8)
     np.testing.assert_allclose(a, b, rtol=1e-5)
     assert not np.allclose(a, c)
+
+
+def test_a_model_explained_once_can_still_be_freed(images):
+    temporary = analytic_model()
+    explain.gradients(temporary, images, 0)
+    alive = weakref.ref(temporary)
+    del temporary
+    gc.collect()
+    assert alive() is None  # the cached traced function does not keep its model
 
 
 def test_targets_none_explains_the_predicted_class(model, images):

@@ -317,6 +317,10 @@ def test_strands_places_each_model_s_numbers_on_its_row():
     np.testing.assert_allclose(seed0[:, 0], [0.7, 0.4])
     np.testing.assert_allclose(seed1[:, 0], [0.75, 0.35])
     assert seed0[0, 1] == rows["gems"] and seed0[1, 1] == rows["buildings"]
+    # zoomed to the seeds' range 0.35-0.75 with 3 points either side, in steps of 5 points
+    np.testing.assert_allclose(left.get_xlim(), (0.30, 0.80))
+    assert "zoomed to 30%-80%" in left.get_xlabel()
+    assert sorted(t.get_text() for t in left.texts) == ["5.0 points apart", "5.0 points apart"]
     bars = sorted((p.get_y() + p.get_height() / 2, p.get_width()) for p in right.patches)
     assert bars == [(rows["buildings"], 0.6), (rows["gems"], 0.5)]
     np.testing.assert_allclose(right.collections[0].get_offsets()[:, 0], [0.8, 0.9])
@@ -341,6 +345,17 @@ def test_weight_average_draws_both_series_and_rejects_mismatched_shapes():
         plots.weight_average(raw, average[:3], decay=0.5)
 
 
+def test_label_smoothing_names_the_tiny_wrong_class_target():
+    fig = plots.label_smoothing(num_classes=10, true_class=2, smoothing=0.1)
+    assert any("each wrong class: 0.01" in t.get_text() for t in fig.axes[1].texts)
+
+
+def test_training_curves_legend_fontsize():
+    hist = pd.DataFrame({"epoch": [0, 1], "loss": [2.0, 1.0], "val_loss": [2.1, 1.5]})
+    fig = plots.training_curves({"a": hist}, metrics=("loss",), legend_fontsize=11)
+    assert fig.axes[0].get_legend().get_texts()[0].get_fontsize() == 11
+
+
 def test_label_smoothing_draws_the_keras_target():
     import pytest
 
@@ -350,7 +365,7 @@ def test_label_smoothing_draws_the_keras_target():
     heights = np.array([p.get_height() for p in smoothed.patches])
     np.testing.assert_allclose(heights, [0.01] * 2 + [0.91] + [0.01] * 7)
     assert heights.sum() == pytest.approx(1.0)
-    assert [t.get_text() for t in smoothed.texts] == ["0.91", "0.01"]
+    assert [t.get_text() for t in smoothed.texts][:2] == ["0.91", "0.01"]  # then the arrow note
     import keras  # the same target as the loss the lesson trains with
 
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=0.1)

@@ -113,6 +113,8 @@ def test_01_grey_share_of_the_six_end_classes():
     assert_hint(verdict("01", 3, wrong(0, 100 * right["class 0"]), **ok), "percentage")
     assert_hint(verdict("01", 3, wrong(5, 1 - right["class 5"]), **ok), "coloured pixels")
     assert_hint(verdict("01", 3, wrong(2, right["class 2"] + 0.01), **ok), "not the share")
+    # pixels converted to float32 first move a share by about 1e-3: still right
+    assert_right(verdict("01", 3, wrong(2, right["class 2"] + 0.0011), **ok))
     assert_hint(verdict("01", 3, wrong(2, "a lot"), **ok), "one number")
     assert_hint(verdict("01", 3, None, **ok), "no answer yet")
 
@@ -245,7 +247,179 @@ def test_02_per_copy_mean_colour_of_both_recipes(copies02):
         .startswith("not yet (views): ")
 
 
-# --- 03: paired bootstrap of the gap between two seeds ---------------------------------------
+# --- 03: a residual block in Keras; compile and fit by hand; paired bootstrap --------------------
+
+
+def _block(widen: bool = True, order: str = "pre", kernel: int = 3, bias: bool = False,
+           bn: bool = True, act: str = "elu", skip: str = "input", tail: bool = False,
+           strides: int = 1):
+    """The teacher's solution for the stage-2 block (``widen``), and the usual slips."""
+    import keras
+    from keras import layers
+
+    filters = 64 if widen else 32
+    block_in = keras.Input((16, 16, 32))
+    y = block_in
+    for k in range(2):
+        steps = [layers.BatchNormalization() if bn or k else None,
+                 layers.ELU() if act == "elu" else layers.ReLU(),
+                 layers.Conv2D(filters, kernel, padding="same", use_bias=bias,
+                               strides=strides if k == 0 else 1)]
+        if order == "post":
+            steps = steps[2:] + steps[:2]
+        for layer in steps:
+            y = layer(y) if layer is not None else y
+    shortcut = block_in
+    if skip == "input" and widen:
+        shortcut = layers.Conv2D(filters, 1, use_bias=bias, strides=strides)(block_in)
+    elif skip == "3x3":
+        shortcut = layers.Conv2D(filters, 3, padding="same", use_bias=False)(block_in)
+    elif skip == "after bn":
+        shortcut = layers.Conv2D(filters, 1, use_bias=False)(layers.BatchNormalization()(block_in))
+    if skip == "none":
+        return keras.Model(block_in, y)
+    out = layers.Add()([shortcut, y])
+    if tail:
+        out = layers.ELU()(out)
+    return keras.Model(block_in, out)
+
+
+def test_03_the_students_stage2_block_against_gemlibs():
+    import keras
+    from keras import layers
+
+    from gemlib import models
+
+    reference = _block()
+    assert reference.count_params() == 57_728  # the stage2 row of the lesson's parameter table
+    assert_right(verdict("03", 1, reference))
+    # the skip written after the path, or the inputs of the Add the other way round: still right
+    block_in = keras.Input((16, 16, 32))
+    y = layers.ELU()(layers.BatchNormalization()(block_in))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(y)
+    y = layers.ELU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(y)
+    shortcut = layers.Conv2D(64, 1, use_bias=False)(block_in)
+    assert_right(verdict("03", 1, keras.Model(block_in, layers.Add()([y, shortcut]))))
+    x = keras.Input((16, 16, 32))  # gemlib's own block passes too
+    assert_right(verdict("03", 1, keras.Model(x, models.residual_block(x, 64, name="s2"))))
+    # the lesson's stage-1 block (no widening) is not this one
+    assert_hint(verdict("03", 1, _block(widen=False)), "32 channels")
+    assert_hint(verdict("03", 1, reference.outputs[0]), "keras.Model")
+    assert_hint(verdict("03", 1, _block(bn=False)), "BatchNormalization is missing")
+    assert_hint(verdict("03", 1, _block(bias=True)), "use_bias=False")
+    assert_hint(verdict("03", 1, _block(kernel=5)), "5×5")
+    assert_hint(verdict("03", 1, _block(order="post")), "post-activation")
+    assert_hint(verdict("03", 1, _block(act="relu")), "ELU")
+    assert_hint(verdict("03", 1, _block(skip="none")), "no `layers.Add`")
+    assert_hint(verdict("03", 1, _block(skip="3x3")), "3×3: it should be 1×1")
+    assert_hint(verdict("03", 1, _block(skip="after bn")), "reads the block's input")
+    assert_hint(verdict("03", 1, _block(tail=True)), "follows the +")
+    assert_hint(verdict("03", 1, _block(strides=2)), "8 × 8")
+    with pytest.raises(ValueError):  # no projection where the widths differ: Keras itself refuses
+        z = keras.Input((16, 16, 32))
+        layers.Add()([z, layers.Conv2D(64, 3, padding="same")(z)])
+    other = keras.Input((32, 32, 32))
+    assert_hint(verdict("03", 1, keras.Model(other, layers.Conv2D(64, 1)(other))), "16, 16, 32")
+    # the right layers with other BatchNorm settings: the outputs tell
+    x = keras.Input((16, 16, 32))
+    y = layers.ELU()(layers.BatchNormalization(epsilon=0.5)(x))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(y)
+    y = layers.ELU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(y)
+    odd = keras.Model(x, layers.Add()([layers.Conv2D(64, 1, use_bias=False)(x), y]))
+    assert odd.count_params() == reference.count_params()
+    assert_hint(verdict("03", 1, odd), "output differs")
+
+
+@pytest.fixture(scope="module")
+def watched03():
+    """A tiny stand-in for the watched run: 20 photos of 3 classes, batches of 8."""
+    import keras
+
+    from gemlib import train
+
+    rng = np.random.default_rng(0)
+    few = SimpleNamespace(train=list(range(20)), val=list(range(6)), classes=["a", "b", "c"])
+    config = train.TrainConfig(image_size=8, batch_size=8)
+    x = rng.normal(size=(20, 8, 8, 3)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 20)]
+    return few, config, x, y, keras
+
+
+def _net(keras, outputs: int = 3):
+    inputs = keras.Input((8, 8, 3))
+    return keras.Model(inputs, keras.layers.Dense(outputs)(keras.layers.Flatten()(inputs)))
+
+
+def _compiled(keras, config, optimizer=None, loss=None, metrics=None, outputs: int = 3):
+    model = _net(keras, outputs)
+    model.compile(
+        optimizer=optimizer or keras.optimizers.AdamW(config.learning_rate,
+                                                      weight_decay=config.weight_decay),
+        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True,
+                                                          label_smoothing=config.label_smoothing),
+        metrics=metrics or ["accuracy", keras.metrics.TopKCategoricalAccuracy(k=5, name="top5")])
+    return model
+
+
+def _history(keras, model, keys=("loss", "accuracy", "top5", "val_loss", "val_accuracy",
+                                 "val_top5"), epochs: int = 3, steps: int = 3):
+    """A History as fit leaves it, without the fit (the real one is tested once, below)."""
+    history = keras.callbacks.History()
+    history.set_model(model)
+    history.set_params({"epochs": epochs, "steps": steps, "verbose": 0})
+    history.history = {k: [0.5] * epochs for k in keys}
+    return history
+
+
+def test_03_compile_and_fit_by_hand(watched03):
+    few, config, x, y, keras = watched03
+    ok = {"config": config, "few": few}
+    # the teacher's solution, on the stand-in data
+    model = _compiled(keras, config)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=3,
+                                         restore_best_weights=True)
+    history = model.fit(x, y, batch_size=config.batch_size, validation_data=(x[:6], y[:6]),
+                        epochs=3, callbacks=[stop], verbose=0)
+    right = {"history": history, "callbacks": [stop]}
+    assert_right(verdict("03", 2, right, **ok))
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate / 10, 6,
+                                                      warmup_target=config.learning_rate,
+                                                      warmup_steps=3)
+    scheduled = _compiled(keras, config, keras.optimizers.AdamW(schedule, config.weight_decay))
+    assert_right(verdict("03", 2, {"history": _history(keras, scheduled), "callbacks": [stop]},
+                         **ok))
+
+    def slip(words, model=None, callbacks=(stop,), **history):
+        made = _history(keras, model or _compiled(keras, config), **history)
+        assert_hint(verdict("03", 2, {"history": made, "callbacks": list(callbacks)}, **ok), words)
+
+    assert_hint(verdict("03", 2, history, **ok), "two keys")
+    assert_hint(verdict("03", 2, {"history": model, "callbacks": [stop]}, **ok), "History")
+    slip("outputs", _compiled(keras, config, outputs=5))
+    slip("AdamW", _compiled(keras, config, keras.optimizers.Adam(config.learning_rate)))
+    slip("weight_decay=config.weight_decay",
+         _compiled(keras, config, keras.optimizers.AdamW(config.learning_rate)))
+    slip("config.learning_rate",
+         _compiled(keras, config, keras.optimizers.AdamW(weight_decay=config.weight_decay)))
+    slip("from_logits=True",
+         _compiled(keras, config, loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1)))
+    slip("label_smoothing=config.label_smoothing",
+         _compiled(keras, config, loss=keras.losses.CategoricalCrossentropy(from_logits=True)))
+    slip("one-hot", _compiled(keras, config,
+                              loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
+    slip("a name or a function", _compiled(keras, config, loss="categorical_crossentropy"))
+    slip("TopKCategoricalAccuracy", keys=("loss", "accuracy", "val_loss", "val_accuracy"))
+    slip("validation_data", keys=("loss", "accuracy", "top5"))
+    slip("batches", steps=5)
+    slip("epochs=3", epochs=8)
+    slip("no `keras.callbacks.EarlyStopping`", callbacks=())
+    slip("monitor='val_accuracy'", callbacks=[keras.callbacks.EarlyStopping(patience=3)])
+    slip("'max'", callbacks=[keras.callbacks.EarlyStopping("val_accuracy", mode="min")])
+    slip("restore_best_weights", callbacks=[keras.callbacks.EarlyStopping("val_accuracy")])
+
+
 
 
 @pytest.fixture(scope="module")
@@ -271,25 +445,25 @@ def test_03_the_paired_resampled_gaps_of_two_seeds(logits03):
     gaps = c1[draws].mean(axis=1) - c0[draws].mean(axis=1)
     gap = c1.mean() - c0.mean()
     assert gap != 0 and gaps.std() > 0
-    assert_right(verdict("03", 4, gaps, **ok))
-    assert_right(verdict("03", 4, list(gaps), **ok))
+    assert_right(verdict("03", 6, gaps, **ok))
+    assert_right(verdict("03", 6, list(gaps), **ok))
     # the library's one-call path gives an interval, not the gaps
     library = evaluate.bootstrap_ci(c1.astype(float) - c0)
-    assert_hint(verdict("03", 4, library, **ok), "shape (3,)", gaps[:5])
-    assert_hint(verdict("03", 4, np.percentile(gaps, [2.5, 97.5]), **ok), "not an interval", gaps[:5])
-    assert_hint(verdict("03", 4, -gaps, **ok), "other way round", gaps[:5])
-    assert_hint(verdict("03", 4, np.sort(gaps), **ok), "order drawn", gaps[:5])
-    assert_hint(verdict("03", 4, 100 * gaps, **ok), "not percentage", gaps[:5])
+    assert_hint(verdict("03", 6, library, **ok), "shape (3,)", gaps[:5])
+    assert_hint(verdict("03", 6, np.percentile(gaps, [2.5, 97.5]), **ok), "not an interval", gaps[:5])
+    assert_hint(verdict("03", 6, -gaps, **ok), "other way round", gaps[:5])
+    assert_hint(verdict("03", 6, np.sort(gaps), **ok), "order drawn", gaps[:5])
+    assert_hint(verdict("03", 6, 100 * gaps, **ok), "not percentage", gaps[:5])
     # unpaired: each model's photos drawn on their own
     rng = np.random.default_rng(0)
     a, b = (rng.integers(0, len(c0), size=(2000, len(c0))) for _ in range(2))
-    assert_hint(verdict("03", 4, c1[a].mean(axis=1) - c0[b].mean(axis=1), **ok), "SAME photos", gaps[:5])
+    assert_hint(verdict("03", 6, c1[a].mean(axis=1) - c0[b].mean(axis=1), **ok), "SAME photos", gaps[:5])
     other = np.random.default_rng(1).integers(0, len(c0), size=(2000, len(c0)))
-    assert_hint(verdict("03", 4, c1[other].mean(axis=1) - c0[other].mean(axis=1), **ok), "other draws",
+    assert_hint(verdict("03", 6, c1[other].mean(axis=1) - c0[other].mean(axis=1), **ok), "other draws",
                 gaps[:5])
     c0_5 = evaluate.topk_correct(logits, labels, k=5)
     c1_5 = evaluate.topk_correct(seed1_logits, labels, k=5)
-    assert_hint(verdict("03", 4, c1_5[draws].mean(axis=1) - c0_5[draws].mean(axis=1), **ok), "top-5",
+    assert_hint(verdict("03", 6, c1_5[draws].mean(axis=1) - c0_5[draws].mean(axis=1), **ok), "top-5",
                 gaps[:5])
 
 
@@ -316,6 +490,9 @@ def test_04_a_turn_of_20_degrees_after_a_prediction(small_net):
     result = verdict("04", 3, {"prediction": 0.5, "measured": measured}, **ok)
     assert_right(result)
     assert "points" in result.message or "spot on" in result.message
+    # the printed value retyped, rounded to 3 decimals, passes; 0.001 off does not
+    assert_right(verdict("04", 3, {"prediction": 0.5, "measured": round(measured, 3)}, **ok))
+    assert not verdict("04", 3, {"prediction": 0.5, "measured": measured + 0.0011}, **ok).right
     assert_hint(verdict("04", 3, {"measured": measured}, **ok), "guess first", measured)
     assert_hint(verdict("04", 3, {"prediction": None, "measured": measured}, **ok), "guess first")
     assert_hint(verdict("04", 3, {"prediction": 50, "measured": measured}, **ok), "between 0 and 1")
@@ -326,7 +503,9 @@ def test_04_a_turn_of_20_degrees_after_a_prediction(small_net):
     assert top5 != measured
     assert_hint(verdict("04", 3, {"prediction": 0.5, "measured": top5}, **ok), "top-5", measured)
     assert 1 - measured != measured
-    assert_hint(verdict("04", 3, {"prediction": 0.5, "measured": 1 - measured}, **ok), "error rate")
+    wrong = verdict("04", 3, {"prediction": 0.5, "measured": 1 - measured}, **ok)
+    assert_hint(wrong, "error rate")
+    assert "share wrong" in wrong.message and "gets right" in wrong.message
     untouched = evaluate.topk_correct(evaluate.predict_logits(model, images), labels).mean()
     if untouched != measured:  # the untouched photos' score does not pass
         assert not verdict("04", 3, {"prediction": 0.5, "measured": untouched}, **ok).right
@@ -378,6 +557,12 @@ def test_04_a_colour_moment_forest_against_the_cnn(colours04):
     ok = {"logits": logits, "train": train, "test": test}
     assert_right(verdict("04", 4, answer, **ok))
     assert_right(verdict("04", 4, {**answer, "predicted": forest.predict_proba(test_f).argmax(1)}, **ok))
+    # moments in float32 (a std off by ~2e-4 of its size on real photos) pass too
+    single = np.array([[f(img[..., c].ravel().astype(np.float32)) for c in range(3)
+                        for f in (np.mean, np.std, skew)] for img in test.images])
+    assert_right(verdict("04", 4, {**answer, "features": single}, **ok))
+    assert_right(verdict("04", 4, {**answer, "features": test_f * (1 + 2e-4)}, **ok))
+    assert not verdict("04", 4, {**answer, "features": test_f * (1 + 5e-3)}, **ok).right
     assert_hint(verdict("04", 4, {"features": test_f}, **ok), "missing", p)
     assert_hint(verdict("04", 4, {**answer, "features": test_f[:, :3]}, **ok), "shape (24, 9)", p)
     library = colour.marginal_histograms(test.images, bins=3)[:, :9]  # no library call gives it
@@ -455,6 +640,14 @@ def test_05_vargrad_by_hand(net):
     assert_hint(verdict("05", 1, products, **ok), "variance over the copies", mine)
     assert_hint(verdict("05", 1, mine[None], **ok), "leading axis", mine)
     assert_hint(verdict("05", 1, times_input(seed=1)[1].var(axis=0), **ok), "not", mine)
+    noisy = tf.constant(images[0].astype(np.float32) + (
+        np.random.default_rng(0).normal(0.0, 1.0, size=(10, *images[0].shape)).astype(np.float32)
+        * 0.1 * (float(images[0].max()) - float(images[0].min()))))
+    with tf.GradientTape() as tape:
+        tape.watch(noisy)
+        total = tf.reduce_sum(tf.nn.softmax(model(noisy, training=False))[:, c])
+    soft = (tape.gradient(total, noisy).numpy() * noisy.numpy()).var(axis=0)
+    assert_hint(verdict("05", 1, soft, **ok), "softmax probability", mine)
     assert_hint(verdict("05", 1, 4 * mine, **ok), "scaled by a constant", mine)
     assert_hint(verdict("05", 1, times_input(noise=0.15)[1].var(axis=0), **ok), "0.15", mine)
     assert_hint(verdict("05", 1, times_input(cls=top)[1].var(axis=0), **ok), "predicted class", mine)
@@ -533,6 +726,8 @@ def test_06_one_layer_randomised(net):
     assert_right(verdict("06", 3, ours, **ok))
     retyped = np.round(ours, 3)  # as a printout shows it
     assert np.abs(retyped - ours).max() > 1e-5 and not verdict("06", 3, retyped, **ok).right
+    assert_hint(verdict("06", 3, retyped, **ok), "rounded", ours)  # told why, not "seed?"
+    assert_hint(verdict("06", 3, np.round(ours, 2), **ok), "2 decimals", ours)
     # the notebook's cascading table (logits first) is not the answer
     table = sanity.cascading_randomisation(model, images[:2], predicted[:2], methods=("gradient",))
     for s in range(1, table.step.max() + 1):
@@ -545,6 +740,79 @@ def test_06_one_layer_randomised(net):
     assert_hint(verdict("06", 3, ours[:1], **ok), "2 photos", ours)
     assert not verdict("06", 3, step(seed=5), **ok).right
     assert hides(verdict("06", 3, step(seed=5), **ok).message, ours)
+
+
+# --- 07: a two-layer head on a frozen backbone --------------------------------------------------
+
+
+def test_07_a_two_layer_head_on_the_frozen_backbone():
+    import keras
+
+    from gemlib.models import build_resnet
+
+    keras.utils.set_random_seed(0)
+    backbone = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8, dropout=0.0)
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
+    ok = {"backbone": backbone, "images": images, "n_classes": 5}
+
+    def build(layer="gap", units=(256,), classes=5, freeze=True, softmax=True, net=None,
+              bend="elu"):
+        net = backbone if net is None else net
+        features = keras.Model(net.input, net.get_layer(layer).output)
+        for shared in features.layers:  # the layers are the backbone's: set each one every time
+            shared.trainable = not freeze
+        features.trainable = not freeze
+        head = [keras.layers.Flatten()] if len(features.output.shape) > 2 else []
+        head += [keras.layers.Dense(u, activation=bend) for u in units]
+        head += [keras.layers.Dense(classes, activation="softmax" if softmax else None)]
+        return keras.Sequential([features, *head])
+
+    # the teacher's solution: 8 pooled features here (256 in the lesson), 5 styles (25)
+    prediction = 8 * 256 + 256 + 256 * 5 + 5
+    model = build()
+    assert sum(w.numpy().size for w in model.trainable_weights) == prediction
+    result = verdict("07", 2, {"prediction": prediction, "model": model}, **ok)
+    assert_right(result)
+    assert "spot on" in result.message
+    # the same head written as one functional model on the backbone's own layers, then frozen
+    flat = keras.Model(backbone.input, keras.layers.Dense(5, activation="softmax")(
+        keras.layers.Dense(256, activation="elu")(backbone.get_layer("gap").output)))
+    for layer in flat.layers[:-2]:
+        layer.trainable = False
+    assert_right(verdict("07", 2, {"prediction": prediction, "model": flat}, **ok))
+    # a wrong count is "not yet" even with the right model, and the count is not given away
+    assert_hint(verdict("07", 2, {"prediction": 8 * 256 + 256 * 5, "model": model}, **ok),
+                "biases", prediction)
+    assert_hint(verdict("07", 2, {"prediction": 256 * 5 + 5, "model": model}, **ok),
+                "last layer", prediction)
+    assert_hint(verdict("07", 2, {"prediction": 12345, "model": model}, **ok),
+                "count is off", prediction)
+    assert_hint(verdict("07", 2, {"prediction": 1, "model": model}, **ok),
+                "count is off", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(bend="relu")}, **ok),
+                "ELU", prediction)
+    # the slips
+    assert_hint(verdict("07", 2, {"model": model}, **ok), "count first")
+    assert_hint(verdict("07", 2, {"prediction": prediction}, **ok), "prediction recorded")
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(freeze=False)}, **ok),
+                "trainable = False", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(classes=3)}, **ok),
+                "one per building style (5)", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build("final_elu")}, **ok),
+                "pooled features", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build("head_out_elu")}, **ok),
+                "gemstone head", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(softmax=False)}, **ok),
+                "softmax", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(units=())}, **ok),
+                "one-layer head", prediction)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(units=(128,))}, **ok),
+                "256 units", prediction)
+    clone = keras.models.clone_model(backbone)
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(net=clone)}, **ok),
+                "gemstone weights", prediction)
+    assert_hint(verdict("07", 2, {"prediction": "many", "model": model}, **ok), "one number")
+    assert_hint(verdict("07", 2, {"prediction": prediction, "model": "mine"}, **ok), "keras.Model")
 
 
 # --- 07: a paired bootstrap of the recipe gap ---------------------------------------------------
@@ -581,6 +849,10 @@ def test_07_paired_bootstrap_of_the_recipe_gap():
     unpaired = 100 * (per_photo["scratch"][idx].mean(axis=1)
                       - per_photo["transfer"][idx[::-1]].mean(axis=1))
     assert_hint(verdict("07", 3, unpaired, **ok), "paired", resampled)
+    draw = np.random.default_rng(0)  # one draw of indices per recipe: not paired
+    two_draws = 100 * (per_photo["scratch"][draw.integers(0, n, (2000, n))].mean(axis=1)
+                       - per_photo["transfer"][draw.integers(0, n, (2000, n))].mean(axis=1))
+    assert_hint(verdict("07", 3, two_draws, **ok), "same photo indices for both", resampled)
     other_rng = gap[np.random.default_rng(1).integers(0, n, (2000, n))].mean(axis=1)
     assert_hint(verdict("07", 3, other_rng, **ok), "default_rng(0)", resampled)
     assert_hint(verdict("07", 3, resampled + 5, **ok), "resample", resampled)
@@ -593,7 +865,7 @@ def test_07_paired_bootstrap_of_the_recipe_gap():
 # --- 08: choosing on validation, then quoting the test score -----------------------------------
 
 
-def _best_of_k_draws(a, n, k, r, draws):
+def _best_of_k_draws(a, n, k, r, draws, reuse_shared=False):
     rng = np.random.default_rng(0)
 
     def scores(shared):
@@ -602,29 +874,48 @@ def _best_of_k_draws(a, n, k, r, draws):
 
     shared = rng.random((draws, 1, n)) < a
     test = scores(shared)
-    val = scores(rng.random((draws, 1, n)) < a)
-    chosen = val.argmax(axis=1)
-    return chosen, test[np.arange(draws), chosen], test.max(axis=1)
+    validation = scores(shared if reuse_shared else rng.random((draws, 1, n)) < a)
+    return test, validation
 
 
 def test_08_choosing_on_validation_quotes_a_fair_test_score():
-    a, n, k, one_only = 0.725, 363, 5, 0.099
+    a, n, k, one_only, draws = 0.725, 363, 5, 0.099, 3000
     r = 1 - np.sqrt(1 - one_only / (2 * a * (1 - a)))
-    ok = {"accuracy": a, "n_images": n, "disagreement": one_only, "k": k}
-    chosen, quoted, best = _best_of_k_draws(a, n, k, r, 3000)
+    scores, validation = _best_of_k_draws(a, n, k, r, draws)
+    ok = {"accuracy": a, "n_images": n, "scores": scores, "disagreement": one_only}
+    rows, best = np.arange(draws), scores.max(axis=1)
+    chosen = validation.argmax(axis=1)
+    quoted = scores[rows, chosen]
     assert abs(quoted.mean() - a) < 0.002 and best.mean() - a > 0.01  # the point of the exercise
-    assert_right(verdict("08", 1, (chosen, quoted, best), **ok))
-    # the best test score quoted, and validation that shares the test photos' answers: not fair
-    assert_hint(verdict("08", 1, (chosen, best, best), **ok), "quoted the best test score")
-    half = np.where(np.arange(3000) % 2 == 0, best, quoted)  # test-chosen half the time
-    assert half.mean() - a > 0.005
-    assert_hint(verdict("08", 1, (chosen, half, best), **ok), "share nothing")
-    assert_hint(verdict("08", 1, (np.zeros(3000), quoted, best), **ok), "about equally often")
-    assert_hint(verdict("08", 1, (chosen, quoted, quoted), **ok), "not the best of 5")
-    assert_hint(verdict("08", 1, (chosen, best, quoted), **ok), "above the best")
-    assert_hint(verdict("08", 1, (chosen, quoted + 0.001, best), **ok), "shares right")
-    assert_hint(verdict("08", 1, (chosen[:500], quoted[:500], best[:500]), **ok), "1,000")
-    assert_hint(verdict("08", 1, quoted.mean() - a, **ok), "three arrays")
+    assert_right(verdict("08", 1, (validation, chosen, quoted, best), **ok))
+    # a random choice is fair too, but it is not a choice on validation
+    luck = np.random.default_rng(5).integers(0, k, draws)
+    assert abs(scores[rows, luck].mean() - a) < 0.004
+    assert_hint(verdict("08", 1, (validation, luck, scores[rows, luck], best), **ok),
+                "best validation score")
+    # chosen on the test set
+    assert_hint(verdict("08", 1, (validation, scores.argmax(axis=1), best, best), **ok),
+                "best *test* score")
+    # "validation" scores that are the test scores, or that reuse the test photos' shared answers
+    assert_hint(verdict("08", 1, (scores, scores.argmax(axis=1), best, best), **ok),
+                "are the test scores")
+    reused = _best_of_k_draws(a, n, k, r, draws, reuse_shared=True)[1]
+    pick = reused.argmax(axis=1)
+    assert_hint(verdict("08", 1, (reused, pick, scores[rows, pick], best), **ok), "anew")
+    # validation not shares of 363 photos; the validation score quoted; best not the best
+    assert_hint(verdict("08", 1, (validation + 0.0001, chosen, quoted, best), **ok),
+                "shares right of 363")
+    assert_hint(verdict("08", 1, (validation, chosen, validation[rows, chosen], best), **ok),
+                "quoted the validation score")
+    assert_hint(verdict("08", 1, (validation, chosen, quoted, quoted), **ok), "highest test score")
+    assert_hint(verdict("08", 1, (validation[:, :4], chosen, quoted, best), **ok), "3000 x 5")
+    assert_hint(verdict("08", 1, (chosen, quoted, best), **ok), "four arrays")
+    assert_hint(verdict("08", 1, (validation, chosen[:500], quoted, best), **ok), "1-D arrays")
+    # validation candidates that share too little (r = 0.9, or independent) or everything (r = 0)
+    for wrong_r, hint in ((0.9, "disagree"), (1.0, "disagree"), (0.0, "agree more")):
+        loose = _best_of_k_draws(a, n, k, wrong_r, draws)[1]
+        pick = loose.argmax(axis=1)
+        assert_hint(verdict("08", 1, (loose, pick, scores[rows, pick], best), **ok), hint)
 
 
 # --- 08: recall and precision from the counts, for the seed-1 model ----------------------------

@@ -49,6 +49,13 @@ def test_results_table_is_what_the_cards_print(capsys):
     assert stale == [], "docs/results.md's table is stale: run python tools/results.py and paste it"
 
 
+def test_results_rounds_a_cards_four_digits_as_the_notebooks_do():
+    tool = _tool("results")
+    # a card keeps 0.3915 and 0.0505 where the notebooks printed 0.392 and 0.050
+    assert tool.pct(0.3915) == "39.2 %" and tool.pct(0.725) == "72.5 %"
+    assert tool.dec(0.0505, 3, sign=True) == "+0.050" and tool.dec(-0.013, 3, sign=True) == "-0.013"
+
+
 def test_binder_badge_from_a_github_remote(tmp_path, capsys):
     tool = _tool("binder_badge")
     want = "https://mybinder.org/v2/gh/alice/gem-stones/HEAD?urlpath=lab/tree/notebooks/01_data_exploration.ipynb"

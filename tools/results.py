@@ -6,13 +6,25 @@
 from __future__ import annotations
 
 import json
+from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
+def dec(x: float, places: int, sign: bool = False) -> str:
+    """``x`` with ``places`` decimals, a card's halves rounded to even as written in the card.
+
+    A card stores four digits (0.3915, 0.0505): the notebooks that computed them print the
+    unrounded values (0.392, 0.050), which halves to even reproduces where float formatting
+    of the binary value does not (39.1 %, +0.051).
+    """
+    text = str(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+    return ("+" + text if sign and not text.startswith("-") else text)
+
+
 def pct(x: float) -> str:
-    return f"{100 * x:.1f} %"
+    return f"{dec(100 * x, 1)} %"
 
 
 def tta_row(label: str, t: dict) -> None:
@@ -37,7 +49,7 @@ def main() -> None:
              "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP",
              "chow_rgb_lbp_top1": "e. joint RGB histogram + LBP forest (Chow & Reyes-Aldasoro)",
              "chow_rgb_top1": "e. joint RGB histogram forest, no LBP",
-             "cnn_plus_chow_top1": "f. CNN and the joint histogram + LBP forest, probabilities averaged"}
+             "cnn_plus_chow_top1": "e + CNN: the CNN's and the joint histogram + LBP forest's probabilities averaged"}
     for key, label in names.items():
         if key in ev:
             lo, hi = ev[key.replace("top1", "top1_ci95")]
@@ -57,14 +69,14 @@ def main() -> None:
             print(f"| {name.replace('_', ' ')}: VarGrad on {s['n_images']} test images: grid energy; rank correlation "
                   f"with a fully randomised network (noise floor); insertion area minus a random map's | "
                   f"{g['mean']:.3f} ({g['ci95'][0]:.3f}-{g['ci95'][1]:.3f}); {r['fully_randomised']['mean']:.2f} "
-                  f"({r['noise_floor']['mean']:.2f}); {ins['mean']:+.3f} (p = {ins['p_wilcoxon']:.2g}) | `{s['command']}` |")
+                  f"({r['noise_floor']['mean']:.2f}); {dec(ins['mean'], 3, sign=True)} (p = {ins['p_wilcoxon']:.2g}) | `{s['command']}` |")
     if "backdrop" in gem:
         b = gem["backdrop"]
         m = b["map_mass"]
         print(f"| gemstones: VarGrad's mass on a rough mask of the stone, against the stone's share of the frame "
               f"({m['n_photos']} test images kept; masks that failed: {m['n_mask_failed']}) | {pct(m['mass_on_stone']['mean'])} against "
-              f"{pct(m['stone_share']['mean'])}; excess {m['excess']['mean']:+.3f} ({m['excess']['ci95'][0]:+.3f} to "
-              f"{m['excess']['ci95'][1]:+.3f}), Wilcoxon p = {m['excess']['p_wilcoxon']:.2g} | `{b['command']}` |")
+              f"{pct(m['stone_share']['mean'])}; excess {dec(m['excess']['mean'], 3, sign=True)} ({dec(m['excess']['ci95'][0], 3, sign=True)} to "
+              f"{dec(m['excess']['ci95'][1], 3, sign=True)}), Wilcoxon p = {m['excess']['p_wilcoxon']:.2g} | `{b['command']}` |")
         for kind, label in (("grey", "plain grey"), ("own_mean", "the photo's own mean backdrop colour")):
             if kind in b:
                 r = b[kind]
@@ -72,7 +84,7 @@ def main() -> None:
                 print(f"| gemstones: backdrop replaced by {label} ({r['n_photos']} test images, paired) | top-1 "
                       f"{pct(r['accuracy_before'])} → {pct(r['accuracy_after'])} (McNemar p = {mc['p_value']:.2g}; "
                       f"{mc['b_only']} right → wrong, {mc['a_only']} wrong → right); probability of the predicted class "
-                      f"{ch['mean']:+.3f} ({ch['ci95'][0]:+.3f} to {ch['ci95'][1]:+.3f}), Wilcoxon p = {ch['p_wilcoxon']:.2g} "
+                      f"{dec(ch['mean'], 3, sign=True)} ({dec(ch['ci95'][0], 3, sign=True)} to {dec(ch['ci95'][1], 3, sign=True)}), Wilcoxon p = {ch['p_wilcoxon']:.2g} "
                       f"| `{b['command']}` |")
     for name in ("architecture_scratch", "architecture_transfer"):
         path = MODELS / f"{name}.json"
