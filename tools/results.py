@@ -12,19 +12,19 @@ from pathlib import Path
 MODELS = Path(__file__).resolve().parent.parent / "models"
 
 
-def dec(x: float, places: int, sign: bool = False) -> str:
-    """``x`` with ``places`` decimals, a card's halves rounded to even as written in the card.
+def dec(x: float, places: int, sign: bool = False, scale: int = 1) -> str:
+    """``x * scale`` with ``places`` decimals, from the digits the card stores, halves to even.
 
-    A card stores four digits (0.3915, 0.0505): the notebooks that computed them print the
-    unrounded values (0.392, 0.050), which halves to even reproduces where float formatting
-    of the binary value does not (39.1 %, +0.051).
+    A card keeps four digits (0.3915, 0.0505) of values the notebooks print unrounded (0.392,
+    0.050); formatting the binary float would round the card's halves the other way.
     """
-    text = str(Decimal(repr(x)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
-    return ("+" + text if sign and not text.startswith("-") else text)
+    text = str((Decimal(repr(x)) * scale).quantize(Decimal(1).scaleb(-places),
+                                                   rounding=ROUND_HALF_EVEN))
+    return "+" + text if sign and not text.startswith("-") else text
 
 
 def pct(x: float) -> str:
-    return f"{dec(100 * x, 1)} %"
+    return f"{dec(x, 1, scale=100)} %"
 
 
 def tta_row(label: str, t: dict) -> None:
