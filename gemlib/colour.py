@@ -224,6 +224,22 @@ def blend_weight(
     return float(grid[best]), table
 
 
+# The row names of :func:`colour_experiments` as notebook 04 writes them, each starting with the
+# letter of its experiment (a to e).
+LESSON_NAMES = {
+    "original": "original",
+    "greyscale": "a: greyscale",
+    "hue rotated 90°": "b: hue rotated 90°",
+    "hue rotated 180°": "b: hue rotated 180°",
+    "patches shuffled 4×4": "c: tiles shuffled 4 × 4",
+    "colour histogram + LBP forest": "d: separate-histogram forest + LBP",
+    "colour histogram forest (no LBP)": "d: separate-histogram forest, no LBP",
+    "joint RGB histogram + LBP forest (Chow)": "e: Chow forest (joint RGB + LBP)",
+    "joint RGB histogram forest (Chow)": "e: Chow forest without LBP",
+    "CNN + Chow forest, averaged": "e + CNN: CNN and Chow forest averaged",
+}
+
+
 def colour_experiments(model, data, seed: int = 0) -> pd.DataFrame:
     """Top-1 (and top-5) with 95 % intervals on the test set under each colour experiment.
 

@@ -108,7 +108,9 @@ def residual_block(filters_in: int = 16, filters_out: int = 32, size: int = 32) 
     ax.text(cx + 0.12, (ys[len(main)] + y_add) / 2, previous, fontsize=9, va="center", color="0.25")
     ax.add_patch(plt.Circle((cx, y_add), 0.22, facecolor=BOX_COLOURS["add"], edgecolor="0.2", lw=1.2))
     ax.text(cx, y_add, "+", ha="center", va="center", fontsize=14, fontweight="bold")
-    ax.text(cx + bw / 2 + 0.35, y_add, "skip: the input added back", fontsize=9.5, va="center")
+    k = None if skip is None else skip.kernel_size[0]
+    added = "adds the input back (the skip)" if k is None else f"adds the skip ({k}×{k} conv of the input)"
+    ax.text(cx + bw / 2 + 0.35, y_add, f"+: {added}", fontsize=9.5, va="center")
 
     # the skip path: left from the input, down, right into (+)
     sx = 1.2
@@ -331,6 +333,27 @@ def perceptual_hash(image_a: np.ndarray, image_b: np.ndarray, titles: Sequence[s
     return fig
 
 
+def dct_waves(waves: Sequence[tuple[int, int]] = ((0, 0), (0, 1), (1, 0), (1, 1), (0, 3), (2, 5),
+                                                  (7, 0), (7, 7)), side: int = 32) -> Figure:
+    """Some of the 8 × 8 smoothest DCT basis waves a perceptual hash keeps, on a ``side`` grid.
+
+    Wave ``(u, v)`` is ``cos(pi (2y + 1) u / 2n) * cos(pi (2x + 1) v / 2n)``: ``u`` half-swells
+    down the picture, ``v`` across. ``(0, 0)`` is flat; the hash records how strongly each is
+    present. One panel per wave, light where the wave is positive, dark where negative.
+    """
+    y, x = np.mgrid[0:side, 0:side]
+    fig, axes = plt.subplots(1, len(waves), figsize=(1.35 * len(waves), 1.9))
+    for ax, (u, v) in zip(np.atleast_1d(axes), waves):
+        wave = np.cos(np.pi * (2 * y + 1) * u / (2 * side)) * np.cos(np.pi * (2 * x + 1) * v / (2 * side))
+        ax.imshow(wave, cmap="gray", vmin=-1, vmax=1)
+        ax.set_title(f"down {u}, across {v}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("DCT waves (numbers: half-swells down and across the picture)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 # ------------------------------------------------------------------ bootstrap
 
 def bootstrap(scores: np.ndarray, observed: float, interval: tuple[float, float], n_dots: int = 20,
@@ -422,10 +445,11 @@ def mcnemar_table(both_right: int, only_a: int, only_b: int, both_wrong: int,
     return fig
 
 
-def binomial_tails(k: int, n: int) -> Figure:
+def binomial_tails(k: int, n: int, names: tuple[str, str] | None = None) -> Figure:
     """Binomial(n, 0.5): how fair coins split n discordant photos, both tails as uneven as k shaded.
 
-    The shaded share is McNemar's exact two-sided p-value for a split of k to n - k.
+    The shaded share is McNemar's exact two-sided p-value for a split of k to n - k. ``names``
+    (the two classifiers, the first one's count on the x axis) label the axis and the splits.
     """
     from scipy.stats import binom, binomtest
 
@@ -438,11 +462,14 @@ def binomial_tails(k: int, n: int) -> Figure:
     fig, ax = plt.subplots(figsize=(7.0, 3.4))
     ax.bar(x, binom.pmf(x, n, 0.5), width=0.9, color=np.where(tail, HIGHLIGHT, "0.75"))
     top = float(binom.pmf(n // 2, n, 0.5))
-    for split, text in ((high, f"{high} to {n - high}"), (low, f"{low} to {n - low}")):
+    first = names[0] if names else "the first classifier"
+    for split, side in ((high, "left"), (low, "right")):  # each label beside its line, not on it
+        text = f"{split} to {n - split}" if not names else f"{split} to {n - split}\n({names[0]} to {names[1]})"
         ax.axvline(split, color="k", lw=1, ls="--")
-        ax.text(split, 1.08 * top, text, ha="center", va="bottom", fontsize=10)
+        ax.text(split + (0.6 if side == "left" else -0.6), 1.08 * top, text, ha=side, va="bottom",
+                fontsize=9.5)
     ax.set(xlim=(n / 2 - 0.3 * n, n / 2 + 0.3 * n), ylim=(0, 1.25 * top),
-           xlabel=f"photos (of {n}) that a fair coin gives the first classifier",
+           xlabel=f"photos (of {n}) that a fair coin gives {first}",
            ylabel="probability")
     ax.set_title(f"Binomial({n}, 0.5): shaded tails, splits at least this uneven, p = {p:.2f}",
                  fontsize=10.5)
@@ -509,7 +536,7 @@ def deletion_strip(
         whole.set_xlim(0, 1)
         start.set_xlim(0, 0.05)
         whole.set_ylabel("class probability", fontsize=10)
-        whole.set_title("deletion curve (shaded: its area)", fontsize=10)
+        whole.set_title("deletion curve (its area shaded, thin when it falls fast)", fontsize=10)
         start.set_title("its first 5 %, enlarged", fontsize=10)
         whole.legend(fontsize=9, loc="upper right")
     fig.tight_layout()
@@ -629,7 +656,7 @@ def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
                       vmax=float(logged.max()),
                       extent=extent, interpolation="nearest")
         shade = np.zeros((rows, cols, 4))
-        shade[grid] = (*to_rgb("#ff3b3b"), 0.3)  # light red: the dots on it still show through
+        shade[grid] = (*to_rgb("#ff3b3b"), 0.5)  # red, half see-through: the dots on it still show
         bottom.imshow(shade, extent=extent, interpolation="nearest")
         pad = 3.0  # pixels of margin, so the red row and column at -0.5 (the frame's edge) show
         bottom.set_xlim(extent[0] - pad / cols, extent[1])

@@ -205,10 +205,11 @@ def metric_curves(history: pd.DataFrame, columns: dict[str, str], title: str = "
 
 def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] = ("loss", "accuracy"),
                     xlabel: str = "epoch", shade: tuple[float, float, str] | None = None,
-                    legend_fontsize: float = 7) -> Figure:
+                    legend_fontsize: float = 7, legend_below: bool = False) -> Figure:
     """Training and validation curves of one or more runs (``history.csv`` tables).
 
-    ``legend_fontsize`` sets the legend's text size (points).
+    ``legend_fontsize`` sets the legend's text size (points); ``legend_below=True`` draws one
+    legend below all the panels instead of one in each (larger text then fits).
 
     With more than two runs the legend names each run once (solid: training, dashed: validation)
     and sits beside the axes, so it hides no curve. The x axis counts from 1 with integer ticks;
@@ -231,17 +232,37 @@ def training_curves(histories: dict[str, pd.DataFrame], metrics: Sequence[str] =
         ax.legend(fontsize=legend_fontsize,
                   **({"loc": "upper left", "bbox_to_anchor": (1.02, 1)} if many else {}))
     fig.tight_layout()
+    if legend_below:
+        handles, names = axes[0, -1].get_legend_handles_labels()
+        for ax in axes[0]:
+            ax.get_legend().remove()
+        fig.legend(handles, names, loc="lower center", ncol=5, fontsize=legend_fontsize,
+                   bbox_to_anchor=(0.5, -0.1))
     return fig
 
 
-def confusion(matrix: np.ndarray, classes: Sequence[str], title: str = "confusion (rows: true class, sum to 1)") -> Figure:
-    """Row-normalised confusion matrix, readable for ~90 classes."""
+def confusion(matrix: np.ndarray, classes: Sequence[str], title: str = "confusion (rows: true class, sum to 1)",
+              size: float | None = None, labelsize: float | None = None,
+              counts: np.ndarray | None = None) -> Figure:
+    """Row-normalised confusion matrix, readable for ~90 classes.
+
+    ``size`` (inches, the figure's side) and ``labelsize`` (points, the class names) override
+    the defaults, which follow the number of classes. ``counts`` (same shape as ``matrix``), if
+    given, is written into every non-zero cell, so that a cell of one photo can be read.
+    """
     n = len(classes)
-    side = max(6, 0.13 * n)
+    side = size or max(6, 0.13 * n)
     fig, ax = plt.subplots(figsize=(side, side))
-    sns.heatmap(matrix, cmap="viridis", vmin=0, vmax=1, square=True, ax=ax,
-                xticklabels=classes, yticklabels=classes, cbar_kws={"shrink": 0.5})
-    ax.tick_params(labelsize=5 if n > 40 else 8)
+    annot = False
+    if counts is not None:
+        counts = np.asarray(counts)
+        if counts.shape != np.shape(matrix):
+            raise ValueError(f"counts {counts.shape} must have the matrix's shape {np.shape(matrix)}")
+        annot = np.where(counts > 0, counts.astype(int).astype(str), "")
+    sns.heatmap(matrix, cmap="viridis", vmin=0, vmax=1, square=True, ax=ax, annot=annot, fmt="",
+                annot_kws={"fontsize": 8}, xticklabels=classes, yticklabels=classes,
+                cbar_kws={"shrink": 0.5})
+    ax.tick_params(labelsize=labelsize or (5 if n > 40 else 8))
     ax.set(xlabel="predicted", ylabel="true", title=title)
     fig.tight_layout()
     return fig
@@ -303,7 +324,7 @@ def reliability(table: pd.DataFrame, ece: float) -> Figure:
 
     A bin of few images gives a noisy bar, so the number of images in each bin is written at its foot.
     """
-    fig, ax = plt.subplots(figsize=(5, 4.6))
+    fig, ax = plt.subplots(figsize=(5, 5.4))
     t = table.dropna()
     bars = ax.bar(t["low"], t["accuracy"], width=t["high"] - t["low"], align="edge", edgecolor="k", alpha=0.7,
                   label="accuracy in the bin")
@@ -314,7 +335,7 @@ def reliability(table: pd.DataFrame, ece: float) -> Figure:
     ax.plot([], [], " ", label="number at a bar's foot: images in the bin")
     ax.set(xlabel="confidence (highest probability)", ylabel="accuracy", title=f"reliability (ECE = {ece:.3f})",
            xlim=(0, 1), ylim=(0, 1))
-    ax.legend(fontsize=9.5, loc="upper left")
+    ax.legend(fontsize=9.5, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=1)  # below: clear of bars
     fig.tight_layout()
     return fig
 
@@ -383,8 +404,11 @@ def saliency_rows(
     row_labels: Sequence[str] | None = None,
     cmap: str = "inferno",
     overlay: bool = True,
+    colorbar_label: str = "saliency (1 = 99th percentile)",
 ) -> Figure:
     """One row per image: the photo, then per method its heatmap and the heatmap over the photo.
+
+    ``colorbar_label`` (optional) names the colour bar; break it over lines for a one-row figure.
 
     Column labels (photo, method, method over photo) head the first row; ``row_labels`` (say
     "true: Ruby / explained: Garnet Red") stand, horizontal and wrapped, at the left of each row; one colourbar serves
@@ -435,7 +459,7 @@ def saliency_rows(
             axes[i, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center",
                                   labelpad=6)
     mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
-    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label="saliency (1 = 99th percentile)")
+    fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label)
     return fig
 
 
@@ -456,12 +480,21 @@ def layer_label(name: str) -> str:
 
 
 def sanity_curves(table: pd.DataFrame,
-                  metrics: Sequence[str] = ("spearman_abs", "spearman_signed", "ssim")) -> Figure:
-    """Similarity to the trained model's map as layers are randomised, per method and metric."""
+                  metrics: Sequence[str] = ("spearman_abs", "spearman_signed", "ssim"),
+                  floors: dict[str, float] | None = None,
+                  legend_below: bool = False) -> Figure:
+    """Similarity to the trained model's map as layers are randomised, per method and metric.
+
+    ``floors`` (optional): method -> its noise floor in the first metric, drawn there as a dotted
+    line in the method's colour. ``legend_below``: put the legend under the panels, clear of the
+    curves, instead of inside the first panel.
+    """
     metrics = list(metrics)
     mean = table.groupby(["step", "layer", "method"], sort=False)[metrics].mean().reset_index()
     labels = mean.drop_duplicates("step").sort_values("step")["layer"].tolist()
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), sharey=True, squeeze=False)
+    height = 4.6 if legend_below else 4
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), height), sharey=True,
+                             squeeze=False)
     axes = axes[0]
     for ax, metric in zip(axes, metrics):
         for m, g in mean.groupby("method"):
@@ -470,9 +503,17 @@ def sanity_curves(table: pd.DataFrame,
                       rotation_mode="anchor", fontsize=9)
         ax.axhline(0, color="k", lw=0.5)
         ax.set(title=SIMILARITY_TITLES.get(metric, metric), xlabel="randomised down to")
+    for m, floor in (floors or {}).items():
+        axes[0].axhline(floor, color=METHOD_COLOURS.get(m), ls=":", lw=1.2,
+                        label=f"{m}'s noise floor")
     axes[0].set_ylabel("similarity to the trained model's map")
-    axes[0].legend()
-    fig.tight_layout()
+    if not legend_below:
+        axes[0].legend()
+        fig.tight_layout()
+        return fig
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="lower center", ncol=3, frameon=False)
+    fig.tight_layout(rect=(0, 0.11, 1, 1))
     return fig
 
 
@@ -598,7 +639,8 @@ def stone_masks(
     return fig
 
 
-def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame) -> Figure:
+def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame,
+                        ylabel: str = "target probability", percent: bool = False) -> Figure:
     """Mean deletion and insertion curves per method, with mean areas in the legend."""
     mean_area = areas.groupby("method")[["deletion_auc", "insertion_auc"]].mean()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
@@ -609,12 +651,14 @@ def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame) -> Figure:
         axes[1].plot(g["fraction"], g["insertion"], color=colour,
                      label=f"{m} (area {mean_area.loc[m, 'insertion_auc']:.3f})")
     axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed (log scale)",
-                ylabel="target probability")
+                ylabel=ylabel)
     axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed (log scale)")
     for ax in axes:
         # most happens in the first few percent: a log axis (linear below 0.25 %) spreads it out
         ax.set_xscale("symlog", linthresh=0.0025)
         ax.set_xlim(0, 1)
+        if percent:
+            ax.set_xticks([0, 0.0025, 0.01, 0.1, 1], ["0", "0.25 %", "1 %", "10 %", "100 %"])
         ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

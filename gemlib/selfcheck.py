@@ -12,6 +12,8 @@ does not start TensorFlow.
 
 from __future__ import annotations
 
+import hashlib
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -288,6 +290,41 @@ def two_recipes(answer: Any, original: np.ndarray) -> Verdict:
     if shares["fails"][2] < 0.10:
         return _not_yet("your 'fails' recipe stays under 10 % new colours: it passes the check. "
                         "Which of the strengths changes a pixel's colour rather than its place?")
+    return _right()
+
+
+def _opened_share(turn: float, side: int = 128) -> float:
+    """Share of a white ``side`` square that comes out dark (< 128) turned by ``turn`` of a turn."""
+    import keras
+
+    white = np.full((1, side, side, 3), 255, np.float32)
+    layer = keras.layers.RandomRotation((turn, turn), fill_mode="constant")
+    out = np.asarray(layer(white, training=True))[0]
+    return float((np.clip(np.round(out), 0, 255)[..., 0] < 128).mean())
+
+
+@_register("02", 3, "put the measured `{0.125: share, 0.03: share}` in `answer`: for each turn, the "
+           "share (0-1) of a turned all-white image's pixels that came out dark", "",
+           "how much of the frame")
+def opened_corners(answer: Any) -> Verdict:
+    """Share of the frame a rotation by 0.125 and by 0.03 of a turn leaves open (constant fill)."""
+    if not isinstance(answer, dict) or set(answer) != {0.125, 0.03}:
+        return _not_yet("`answer` should be a dict with the two turns as keys, `{0.125: ..., 0.03: ...}`")
+    shares = {t: _number(answer[t]) for t in answer}
+    if any(s is None for s in shares.values()):
+        return _not_yet("give each turn one number, the share of dark pixels")
+    ref = {t: _opened_share(t) for t in (0.125, 0.03)}
+    if all(abs(shares[t] - 100 * ref[t]) <= 0.5 for t in ref):
+        return _not_yet("your shares look like percentages: give fractions between 0 and 1")
+    if all(abs(shares[t] - (1 - ref[t])) <= 0.005 for t in ref):
+        return _not_yet("those are the shares of pixels still white: count the dark ones (< 128)")
+    if all(abs(shares[t] - ref[u]) <= 0.005 for t, u in ((0.125, 0.03), (0.03, 0.125))):
+        return _not_yet("your two shares are swapped: which turn opens more of the frame?")
+    for t in (0.125, 0.03):
+        if abs(shares[t] - ref[t]) > 0.005:
+            return _not_yet(f"the share for {t} is not what the rotation measures: turn an all-white "
+                            f"128 × 128 image with `RandomRotation(({t}, {t}), fill_mode='constant')` "
+                            "and count the pixels below 128")
     return _right()
 
 
@@ -595,6 +632,73 @@ def compile_and_fit(answer: Any, config: Any, few: Any) -> Verdict:
     return _right()
 
 
+def _two_epochs(answer: Any) -> tuple[int, int] | None:
+    """``(best epoch, window end)`` out of the dict the exercise asks for, or a pair; else None."""
+    if isinstance(answer, dict):
+        keys = {" ".join(str(k).lower().replace("_", " ").split()): v for k, v in answer.items()}
+        answer = (keys.get("best epoch"), keys.get("window ends at"))
+    try:
+        pair = [float(v) for v in answer]
+    except (TypeError, ValueError):
+        return None
+    if len(pair) != 2 or not all(np.isfinite(pair)) or not all(v.is_integer() for v in pair):
+        return None
+    return int(pair[0]), int(pair[1])
+
+
+@_register("03", 4, "put `{'best epoch': ..., 'window ends at': ...}` in `answer`: two epoch "
+           "numbers of the raw weights' validation accuracy, counted from 1",
+           "seed1_card=seed1_card", "10-epoch window")
+def best_epoch_and_window(answer: Any, seed1_card: dict, length: int = 10) -> Verdict:
+    """The best single epoch of ``val_accuracy`` and the last epoch of its best 10-epoch window.
+
+    Both counted from 1, as the lesson counts epochs; the window is a trailing mean
+    (``rolling(10)``), so it is named by the epoch it ends at.
+    """
+    import pandas as pd
+
+    pair = _two_epochs(answer)
+    if pair is None:
+        return _not_yet("give two whole epoch numbers, `{'best epoch': ..., 'window ends at': ...}`")
+    history = pd.DataFrame(seed1_card["history"])
+
+    def epochs(column: str, window: int = length, **rolling: Any) -> tuple[int, int]:
+        curve = history[column]
+        return int(curve.to_numpy().argmax()) + 1, int(curve.rolling(window, **rolling).mean().idxmax()) + 1
+
+    best, end = epochs("val_accuracy")
+    if pair == (best, end):
+        return _right()
+    if pair == (end, best):
+        return _not_yet("the two numbers are swapped: the best single epoch first, then where the "
+                        "best window ends")
+    if pair == (best - 1, end - 1):
+        return _not_yet("counted from 0: the history's index starts at 0, the lesson's epochs at 1 "
+                        "(add 1)")
+    ema = epochs("val_accuracy_ema") if "val_accuracy_ema" in history else None
+    if ema is not None and (pair == ema or (pair[0] != best and pair[0] == ema[0])):
+        return _not_yet("that is the moving average's curve (`val_accuracy_ema`): the exercise asks "
+                        "for the raw weights, `val_accuracy`")
+    if pair[0] != best:
+        if pair[0] == int(history["val_loss"].to_numpy().argmin()) + 1:
+            return _not_yet("that is the lowest validation loss: the exercise asks for the highest "
+                            "validation accuracy")
+        return _not_yet("your best single epoch is not the one of highest `val_accuracy` "
+                        "(counted from 1)")
+    if pair[1] == end - length + 1:
+        return _not_yet("that is the first epoch of the best window: give the epoch it ends at")
+    if pair[1] == epochs("val_accuracy", center=True)[1]:
+        return _not_yet("a centred window: use the trailing mean `rolling(10)`, which ends at "
+                        "each epoch")
+    if pair[1] == best:
+        return _not_yet("that is the best single epoch again: the window rule takes the epoch "
+                        "where the mean of 10 consecutive epochs is highest")
+    if pair[1] in {epochs("val_accuracy", n)[1] for n in (5, 9, 11, 20)}:
+        return _not_yet("check the window's length: 10 epochs, `rolling(10)`")
+    return _not_yet("your window's end is not where the mean of 10 consecutive epochs of "
+                    "`val_accuracy` is highest (`rolling(10).mean()`, then `idxmax()`, plus 1)")
+
+
 @_register("03", 6, "put the 2,000 resampled gaps (seed 1's top-1 accuracy minus seed 0's on each "
            "resample, as shares, in the order drawn) in `answer`: an array of shape (2000,)",
            "logits=logits, seed1_logits=seed1_logits, labels=test.test.labels", "paired bootstrap")
@@ -658,7 +762,7 @@ def hue_turn_20(answer: Any, model: Any, images: np.ndarray, labels: np.ndarray)
     from gemlib import colour, evaluate
 
     if not isinstance(answer, dict) or answer.get("prediction") is None:
-        return _not_yet("write your guess first: `answer = {'prediction': 0.5}` (a share 0-1); "
+        return _not_yet("write your guess first: `answer = {'prediction': your share}` (a share 0-1); "
                         "measure after that")
     guess = _number(answer["prediction"])
     if guess is None or not 0 <= guess <= 1:
@@ -686,6 +790,54 @@ def hue_turn_20(answer: Any, model: Any, images: np.ndarray, labels: np.ndarray)
     return _not_yet("not the top-1 at 20°: turn the hue of every test photo by 20° "
                     "(`colour.rotate_hue`), predict, and take the share whose highest logit is "
                     "the true class")
+
+
+@_register("04", 2, "put `{'shared': ..., 'same_wrong': ...}` in `answer`, two counts",
+           "labels=gems.test.labels, logits=logits, forest=forest, classes=gems.classes",
+           "confuse the same pairs")
+def shared_confusions(answer: Any, labels: np.ndarray, logits: np.ndarray, forest: np.ndarray,
+                      classes: list[str]) -> Verdict:
+    """Pairs both classifiers confused more than once; photos both got wrong the same way.
+
+    ``logits`` are the CNN's and ``forest`` the forest's class probabilities, as in the lesson.
+    """
+    from gemlib import evaluate
+
+    if not isinstance(answer, dict) or not {"shared", "same_wrong"} <= set(answer):
+        return _not_yet("`answer` should be a dict with the keys 'shared' and 'same_wrong'")
+    shared, same_wrong = _number(answer["shared"]), _number(answer["same_wrong"])
+    if shared is None or same_wrong is None:
+        return _not_yet("answer['shared'] and answer['same_wrong'] should each be one count")
+    labels, logits, forest = np.asarray(labels), np.asarray(logits), np.asarray(forest)
+    cnn, trees = logits.argmax(axis=1), forest.argmax(axis=1)
+
+    def pairs(predicted: np.ndarray, at_least: int) -> set:
+        table = evaluate.most_confused(labels, predicted, list(classes), top=None)
+        table = table[table["count"] >= at_least]
+        return set(zip(table["true"], table["predicted"]))
+
+    if shared != len(pairs(cnn, 2) & pairs(trees, 2)):
+        if shared == len(pairs(cnn, 1) & pairs(trees, 1)):
+            return _not_yet("that counts pairs confused at least once: keep the pairs each "
+                            "classifier confused more than once (`count >= 2`)")
+        if shared in (len(pairs(cnn, 2)), len(pairs(trees, 2))):  # one list, not both
+            return _not_yet("that is how many pairs ONE classifier confused more than once: "
+                            "count the pairs on both lists")
+        return _not_yet("not the shared pairs: the (true, predicted) pairs that both the CNN and "
+                        "the forest confused more than once")
+    # wrong by the lesson's rule (evaluate.topk_correct) or by the predicted class: both accepted
+    wrong = [(~evaluate.topk_correct(logits, labels), ~evaluate.topk_correct(forest, labels)),
+             (cnn != labels, trees != labels)]
+    if same_wrong in [int((a & b & (cnn == trees)).sum()) for a, b in wrong]:
+        return _right()
+    if same_wrong in [int((a & b).sum()) for a, b in wrong]:
+        return _not_yet("that counts every photo both get wrong: keep those where the two "
+                        "wrong answers are the same class")
+    if same_wrong == int((cnn == trees).sum()):
+        return _not_yet("that counts every photo where the two answers agree, right ones "
+                        "included: keep the photos both get wrong")
+    return _not_yet("not the count: photos that both get wrong AND on which both name the "
+                    "same wrong class")
 
 
 def _colour_moments(images: np.ndarray, ddof: int = 0) -> np.ndarray:
@@ -875,8 +1027,80 @@ def vargrad_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -> 
                     "logits) at 10 noisy copies, each times its copy, the variance over them")
 
 
+@_register("05", 2, "put `{'runner-up vs predicted': [...], 'noise floor': [...]}` in `answer`, "
+           "one number per photo (the first three)",
+           "model=model, images=images[:3], predicted=predicted[:3], runner_up=runner_up",
+           "noise floor")
+def runner_up_against_floor(answer: Any, model: Any, images: np.ndarray, predicted: Any,
+                            runner_up: Any) -> Verdict:
+    """Spearman (absolute maps) of the runner-up's VarGrad map and of a second draw (seed 1)
+    against the predicted class's VarGrad map (seed 0), per photo; rounding to 2 decimals passes.
+    """
+    from gemlib import explain, sanity
+
+    keys = ("runner-up vs predicted", "noise floor")
+    try:
+        got = {k: np.asarray(list(answer[k]), dtype=np.float64).ravel() for k in keys}
+    except (KeyError, TypeError, ValueError, IndexError):
+        return _not_yet("`answer` should hold two lists of numbers, under the keys "
+                        "'runner-up vs predicted' and 'noise floor' (a dict or a DataFrame)")
+    n = len(images)
+    if any(len(v) != n for v in got.values()):
+        return _not_yet(f"one number per photo: the first {n} photos, so {n} numbers under each key")
+    mine, floor = got[keys[0]], got[keys[1]]
+    pred = explain.vargrad(model, images, predicted, seed=0)
+    other = explain.vargrad(model, images, runner_up, seed=0)
+    again = explain.vargrad(model, images, predicted, seed=1)
+
+    def similarity(a: np.ndarray, b: np.ndarray, key: str = "spearman_abs") -> np.ndarray:
+        return np.array([sanity.map_similarity(x, y)[key] for x, y in zip(a, b)])
+
+    ref_mine, ref_floor = similarity(pred, other), similarity(pred, again)
+
+    def near(a: np.ndarray, b: np.ndarray) -> bool:
+        return _close(a, b, rtol=0.0, atol=0.0051)
+
+    if near(mine, ref_mine) and near(floor, ref_floor):
+        return _right("Compare the two columns photo by photo.")
+    if near(mine, ref_floor) and near(floor, ref_mine):
+        return _not_yet("the two lists are swapped: the runner-up's comparison first, the second "
+                        "draw of the predicted class's map under 'noise floor'")
+    if np.allclose(floor, 1.0, atol=0.0051):
+        return _not_yet("a noise floor of 1 means the two maps were drawn with the same noise: "
+                        "draw the second map of the predicted class with `seed=1`")
+    if near(floor, similarity(other, explain.vargrad(model, images, runner_up, seed=1))):
+        return _not_yet("that noise floor is the runner-up's: the floor is a second draw of the "
+                        "*predicted* class's map, compared with its first")
+    if near(mine, similarity(pred, other, "ssim")) or near(floor, similarity(pred, again, "ssim")):
+        return _not_yet("that is SSIM: take `\"spearman_abs\"`, the rank correlation of the "
+                        "absolute maps")
+    if near(floor, ref_floor):
+        return _not_yet("the noise floor is right, the runner-up's numbers are not: the map of "
+                        "`runner_up` (seed 0) against the predicted class's map (seed 0)")
+    if near(mine, ref_mine):
+        return _not_yet("the runner-up's numbers are right, the noise floor is not: the predicted "
+                        "class's map drawn with `seed=1` against the one with `seed=0`")
+    return _not_yet("not these numbers: VarGrad maps as in the runner-up figure (`explain.vargrad`, "
+                    "its defaults, seed 0), compared with `sanity.map_similarity(...)[\"spearman_abs\"]`")
+
+
 # ---------------------------------------------------------------------------------------------
 # 06 trusting the maps
+
+
+# maps a check has drawn for a model, kept while the model lives (a student runs a check again
+# and again; each randomised copy would be traced anew): model -> {key: array}
+_MAPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _model_maps(model: Any, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """``compute()``, once per model and ``key`` (arrays in the key count by their bytes)."""
+    digest = tuple(hashlib.sha1(np.ascontiguousarray(k).tobytes()).hexdigest() + str(k.shape)
+                   if isinstance(k, np.ndarray) else k for k in key)
+    store = _MAPS.setdefault(model, {})
+    if digest not in store:
+        store[digest] = compute()
+    return store[digest]
 
 
 @_register("06", 3, "put the two Spearman correlations (one per photo) in `answer`",
@@ -899,13 +1123,17 @@ def one_layer_randomised(answer: Any, model: Any, images: np.ndarray, targets: n
         return _not_yet(f"your answer has shape {a.shape} but there are {n} photos: one "
                         f"correlation per photo, shape ({n},)")
     images, targets = np.asarray(images), np.asarray(targets)
-    trained = explain.gradient(model, images, targets)
+    trained = _model_maps(model, ("trained", images, targets),
+                          lambda: explain.gradient(model, images, targets))
 
     def spoiled(layer: str, seed: int = 0) -> np.ndarray:
-        clone = keras.models.clone_model(model)
-        clone.set_weights(model.get_weights())
-        sanity.randomise_layer(clone.get_layer(layer), np.random.default_rng(seed))
-        return explain.gradient(clone, images, targets)
+        def compute() -> np.ndarray:
+            clone = keras.models.clone_model(model)
+            clone.set_weights(model.get_weights())
+            sanity.randomise_layer(clone.get_layer(layer), np.random.default_rng(seed))
+            return explain.gradient(clone, images, targets)
+
+        return _model_maps(model, (layer, seed, images, targets), compute)
 
     def rho(x: np.ndarray, y: np.ndarray, signed: bool = False) -> np.ndarray:
         f = (lambda m: m.sum(-1).ravel()) if signed else (lambda m: np.abs(m).sum(-1).ravel())
@@ -938,6 +1166,75 @@ def one_layer_randomised(answer: Any, model: Any, images: np.ndarray, targets: n
                     "channels, trained model against the copy whose `stem_conv` alone is random")
 
 
+@_register("06", 2, "put `{'vargrad': area, 'random': area}` in `answer`: photo 0's deletion area "
+           "with blurred pixels, for VarGrad's order and for the random one",
+           "model=model, image=images[0], heat=heat, target=predicted[0]", "blur")
+def deletion_with_blur(answer: Any, model: Any, image: np.ndarray, heat: np.ndarray,
+                       target: int) -> Verdict:
+    """Deletion areas with a blurred fill, for VarGrad's order (most salient first) and a random one."""
+    from gemlib import evaluate, sanity
+
+    if not isinstance(answer, dict):
+        return _not_yet("`answer` should be a dict: `{'vargrad': area, 'random': area}`")
+    given = {str(k).lower(): _number(v) for k, v in answer.items()}
+    if set(given) != {"vargrad", "random"} or any(v is None for v in given.values()):
+        return _not_yet("`answer` should have two keys, 'vargrad' and 'random', each one number "
+                        "(the area under that order's deletion curve)")
+    image, heat = np.asarray(image), np.asarray(heat)
+    h, w = heat.shape
+
+    def areas(fill: str = "blur", ascending: bool = False, logits: bool = False,
+              indices: bool = False) -> dict:
+        backdrop = sanity.blurred(image) if fill == "blur" else np.zeros_like(image, np.float32)
+        orders = {"vargrad": np.argsort(heat.ravel() if ascending else -heat.ravel(), kind="stable"),
+                  "random": np.random.default_rng(0).permutation(heat.size)}
+        out = {}
+        for name, order in orders.items():
+            copies = []
+            for f in sanity.FRACTIONS:
+                gone = np.zeros(heat.size, bool)
+                gone[order[: int(round(f * heat.size))]] = True
+                copies.append(np.where(gone.reshape(h, w, 1), backdrop, image))
+            scores = evaluate.predict_logits(model, np.stack(copies))
+            curve = (scores if logits else evaluate.softmax(scores))[:, int(target)]
+            out[name] = float(np.trapezoid(curve) if indices else np.trapezoid(curve, sanity.FRACTIONS))
+        return out
+
+    def same(ref: dict, keys: tuple = ("vargrad", "random")) -> bool:
+        # exact, or rounded to 3 decimals as a printout shows it
+        return all(abs(given[k] - ref[k]) <= 1e-6 * max(1.0, abs(ref[k])) or
+                   abs(given[k] - round(ref[k], 3)) <= 1e-9 for k in keys)
+
+    ref = _model_maps(model, ("blur areas", image, heat, int(target)), lambda: areas())
+    if same(ref):
+        winner = "VarGrad's" if ref["vargrad"] < ref["random"] else "the random"
+        return _right(f"{winner} order gives the smaller area: compare it with your prediction")
+    if same({"vargrad": ref["random"], "random": ref["vargrad"]}):
+        return _not_yet("your two areas are swapped: 'vargrad' is the order from the map, "
+                        "'random' the permutation")
+    if same(areas(fill="black")):
+        return _not_yet("those are the areas with black pixels: take the removed pixels from "
+                        "`sanity.blurred(images[0])` instead of 0")
+    if same(areas(ascending=True), ("vargrad",)):
+        return _not_yet("your VarGrad order removes the least salient pixels first: sort by "
+                        "`-heat.ravel()` so the most salient go first")
+    if same(areas(logits=True)):
+        return _not_yet("those are areas under the logits: turn them into probabilities "
+                        "(`evaluate.softmax`) before taking the class's column")
+    if same(areas(indices=True)):
+        return _not_yet("the trapezoid ran over the copies' indices (0, 1, 2, ...): pass the "
+                        "fractions too, `np.trapezoid(probs, sanity.FRACTIONS)`")
+    if same(ref, ("vargrad",)):
+        return _not_yet("VarGrad's area is right; the random one is not: use "
+                        "`np.random.default_rng(0).permutation(heat.size)`")
+    if same(ref, ("random",)):
+        return _not_yet("the random order's area is right; VarGrad's is not: rank the pixels of "
+                        "`heat` (section 3's unclipped map), most salient first")
+    return _not_yet("not yet: for each order, replace the top fraction of `sanity.FRACTIONS` with "
+                    "the blurred copy's pixels, score the copies' class probability, and take "
+                    "`np.trapezoid` over the fractions")
+
+
 # ---------------------------------------------------------------------------------------------
 # 07 transfer
 
@@ -958,7 +1255,7 @@ def _size(weights: list) -> int:
 
 @_register("07", 2, "put `{'prediction': your count, 'model': your Keras model}` in `answer`; "
            "the count first", "backbone=backbone, images=small.val.images[:2], "
-           "n_classes=len(arch.classes)", "two-layer head")
+           "n_classes=len(arch.classes)", "the recipe's head")
 def frozen_backbone_head(answer: Any, backbone: Any, images: np.ndarray, n_classes: int) -> Verdict:
     """A head of two dense layers (256 units, ELU; then softmax) on the frozen pooled features.
 
@@ -1009,8 +1306,8 @@ def frozen_backbone_head(answer: Any, backbone: Any, images: np.ndarray, n_class
     head = [layer for name, layer in ours.items() if name not in names[:cut]
             and isinstance(layer, keras.layers.Dense)]
     if len(head) == 1:
-        return _not_yet("that is the one-layer head of 'Write it yourself': put a "
-                        "`Dense(256, activation='elu')` before the softmax layer")
+        return _not_yet("that is the single softmax layer of 'The head-only phase in Keras': "
+                        "put a `Dense(256, activation='elu')` before the softmax layer")
     if len(head) != 2 or head[0].units != 256:
         return _not_yet("the head should be two `Dense` layers: 256 units with "
                         "`activation='elu'`, then one output per style with softmax")
@@ -1084,6 +1381,95 @@ def recipe_gap_resamples(answer: Any, logits: dict, labels: np.ndarray) -> Verdi
                         "and average the per-photo gap over each row")
     return _not_yet("per photo, average each recipe's two seeds, take scratch minus transfer, and "
                     "average it over each resample's photos (one set of indices for both recipes)")
+
+
+@_register("07", 5, "put `{'prediction': 'more' or 'less', 'gemstone weights': ..., 'random weights': "
+           "...}` in `answer`: your guess first, then each head's validation accuracy",
+           "feats=feats, train_labels=small.train.labels, val_labels=small.val.labels",
+           "10 training photos per style")
+def ten_per_style_probe(answer: Any, feats: dict, train_labels: np.ndarray,
+                        val_labels: np.ndarray) -> Verdict:
+    """Both linear probes refitted on the first 10 photos of each style, scored on validation.
+
+    ``feats[name]`` holds (training features, validation features) for "gemstone weights" and
+    "random weights"; each head is the lesson's probe, ``StandardScaler`` then
+    ``LogisticRegression(C=0.01, max_iter=1000)``. The scores are checked only once the guess
+    ("more" or "less": does the gemstone head lead by more than with 40 photos?) is written.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    names = ("gemstone weights", "random weights")
+    if not isinstance(answer, dict) or answer.get("prediction") is None:
+        return _not_yet("write your guess first: `answer = {'prediction': 'more'}` (or 'less'); "
+                        "then add the two validation accuracies")
+    if answer["prediction"] not in ("more", "less"):
+        return _not_yet("your prediction should be the word 'more' or 'less'")
+    if any(answer.get(name) is None for name in names):
+        return _not_yet("prediction recorded; now fit both heads and add answer['gemstone weights'] "
+                        "and answer['random weights'], one validation accuracy each")
+    got = {name: _number(answer[name]) for name in names}
+    if any(v is None for v in got.values()):
+        return _not_yet("each accuracy should be one number, what `head.score(...)` returns")
+    if any(1 < v <= 100 for v in got.values()):
+        return _not_yet("give each accuracy as a share between 0 and 1, not in %")
+    train_labels, val_labels = np.asarray(train_labels), np.asarray(val_labels)
+    ten = np.concatenate([np.flatnonzero(train_labels == s)[:10] for s in np.unique(train_labels)])
+    every = np.arange(len(train_labels))
+    scores: dict = {}
+
+    def score(name: str, rows: np.ndarray, scaled: bool = True, c: float = 0.01,
+              on: str = "val") -> float:
+        key = (name, len(rows), scaled, c, on)
+        if key not in scores:
+            f_train, f_val = (np.asarray(f) for f in feats[name])
+            steps = [StandardScaler()] if scaled else []
+            head = make_pipeline(*steps, LogisticRegression(C=c, max_iter=1000))
+            head.fit(f_train[rows], train_labels[rows])
+            scores[key] = (head.score(f_val, val_labels) if on == "val"
+                           else head.score(f_train[rows], train_labels[rows]))
+        return scores[key]
+
+    tolerance = 0.5 / len(val_labels)  # less than one validation photo
+
+    def same(value: float, name: str, **how: Any) -> bool:
+        return abs(value - score(name, how.pop("rows", ten), **how)) < tolerance
+
+    def both(**how: Any) -> bool:
+        return all(same(got[name], name, **dict(how)) for name in names)
+
+    if both():
+        lead = score(names[0], ten) - score(names[1], ten)
+        lead_40 = score(names[0], every) - score(names[1], every)
+        was = "more" if lead > lead_40 else "less"
+        how = "right" if answer["prediction"] == was else "off"
+        return _right(f"(Your prediction was {how}.) Is the lead larger than a photo or two of "
+                      f"the {len(val_labels)}?")
+    if same(got[names[0]], names[1]) and same(got[names[1]], names[0]):
+        return _not_yet("your two accuracies are swapped: 'gemstone weights' goes with "
+                        "feats['gemstone weights']")
+    if both(rows=every):
+        return _not_yet("those are the scores with all the photos of `small.train` (40 per style): "
+                        "fit on the first 10 of each style, "
+                        "`np.flatnonzero(small.train.labels == s)[:10]`")
+    if both(on="train"):
+        return _not_yet("you scored the heads on the photos they were fitted on: score them on "
+                        "the validation features, `head.score(f_val, small.val.labels)`")
+    if both(scaled=False):
+        return _not_yet("your heads have no `StandardScaler()`: the probe scales each feature "
+                        "before the logistic regression, `make_pipeline(StandardScaler(), ...)`")
+    if both(c=1.0):
+        return _not_yet("your heads are regularised with scikit-learn's default `C=1.0`: the probe "
+                        "uses `LogisticRegression(C=0.01, max_iter=1000)`")
+    ok = [name for name in names if same(got[name], name)]
+    if len(ok) == 1:
+        wrong = names[1 - names.index(ok[0])]
+        return _not_yet(f"your '{ok[0]}' head is right, your '{wrong}' one is not: fit it the same "
+                        f"way on feats['{wrong}']")
+    return _not_yet("these are not the probe's scores: the first 10 photos of each style in `small.train`, "
+                    "`StandardScaler()` then `LogisticRegression(C=0.01, max_iter=1000)`, scored "
+                    "on all the validation photos")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1337,3 +1723,66 @@ def occlusion_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -
     return _not_yet(f"not the drops of class c's logit: hide one {side} × {side} square at a time "
                     "(16 positions, side by side, each filled with its own mean colour), and "
                     "record the photo's logit minus the hidden copy's")
+
+
+@_register("09", 3, "put `{'per side': {(p, s): your formula's count}, 'passes': {(p, s): forward "
+           "passes}}` in `answer`, for the four (patch, stride) settings", "",
+           "Count before you run")
+def occlusion_grid_counts(answer: Any, size: int = 128) -> Verdict:
+    """Positions per side predicted by a formula, and the forward passes the library's grids cost.
+
+    The formula is ``(size - p) // s + 1``; the library adds a patch flush with the edge where
+    the last one stops short, so the passes (every position, and one for the photo itself) are
+    counted from :func:`gemlib.occlusion.patch_starts`, not from the formula.
+    """
+    from gemlib.occlusion import patch_starts
+
+    settings = [(32, 16), (64, 32), (8, 8), (48, 32)]
+    if not isinstance(answer, dict) or not isinstance(answer.get("per side"), dict):
+        return _not_yet("`answer['per side']` should be a dict from each (patch, stride) pair to "
+                        "the positions per side your formula predicts")
+    per_side = {tuple(int(v) for v in key): value for key, value in answer["per side"].items()}
+    missing = [key for key in settings if key not in per_side]
+    if missing:
+        return _not_yet(f"'per side' has no prediction for {missing}: give all four settings, "
+                        "keyed by (patch, stride)")
+    formula = {(p, s): (size - p) // s + 1 for p, s in settings}
+    measured = {(p, s): len(patch_starts(size, p, s)) for p, s in settings}
+    got = {key: _number(per_side[key]) for key in settings}
+    if any(v is None for v in got.values()):
+        return _not_yet("each prediction should be one number: the positions along one side")
+    if all(got[k] == formula[k] ** 2 for k in settings):
+        return _not_yet("those are whole grids (positions squared): 'per side' counts the "
+                        "positions along one side")
+    if all(got[k] == measured[k] for k in settings):
+        return _not_yet("those are the library's measured counts, not your formula's: a formula of "
+                        "p and s predicts before you run, and one setting will then miss")
+    if any(not float(got[k]).is_integer() for k in settings):
+        return _not_yet("a count of positions is a whole number: divide with `//` (whole steps)")
+    wrong = [k for k in settings if got[k] != formula[k]]
+    if wrong:
+        if all(got[k] == size // k[1] for k in wrong):
+            return _not_yet(f"for {wrong} your formula lets a patch start where it no longer fits: "
+                            "the last start is at most 128 - p")
+        if all(got[k] == formula[k] - 1 for k in wrong):
+            return _not_yet(f"for {wrong} your formula misses one position: count the patch that "
+                            "starts at 0 too")
+        return _not_yet(f"your formula's counts for {wrong} are not yet right: the starts are "
+                        "0, s, 2s, ... as long as start + p <= 128")
+    if not isinstance(answer.get("passes"), dict):
+        return _not_yet("formula right; now add `answer['passes']`, the forward passes of each "
+                        "grid the library ran (`occlusion.patch_drops`)")
+    passes = {tuple(int(v) for v in key): _number(value) for key, value in answer["passes"].items()}
+    if any(passes.get(key) is None for key in settings):
+        return _not_yet("'passes' needs one number for each of the four (patch, stride) settings")
+    need = {key: measured[key] ** 2 + 1 for key in settings}
+    if all(passes[k] == need[k] for k in settings):
+        return _right("Where does the formula miss, and why does the library add that patch?")
+    if all(passes[k] == measured[k] ** 2 for k in settings):
+        return _not_yet("one pass short each time: the photo itself runs through the model once "
+                        "too, for the logit the drops are taken from")
+    if all(passes[k] == formula[k] ** 2 + 1 for k in settings):
+        return _not_yet("those are your formula's passes: count the grid the library ran (its "
+                        "shape), which differs from the formula for one setting")
+    return _not_yet("'passes' should count one forward pass per position of the library's grid, "
+                    "plus one for the photo itself")

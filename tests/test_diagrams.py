@@ -29,7 +29,7 @@ def test_residual_block_boxes_follow_the_layers_with_shapes_on_the_arrows():
     ax = fig.axes[0]
     texts = _texts(fig)
     assert texts.count("BatchNorm: rescale each channel") == 2 and texts.count("ELU: a smooth ReLU") == 2
-    assert "skip: the input added back" in texts and "1×1 conv\n16 → 32\nchannels" in texts
+    assert "+: adds the skip (1×1 conv of the input)" in texts and "1×1 conv\n16 → 32\nchannels" in texts
     # the main path top to bottom, in the order models.residual_block applies it
     boxes = sorted(((t.get_position()[1], t.get_text()) for t in ax.texts if t.get_position()[0] == 4.3), reverse=True)
     assert [b[1] for b in boxes] == ["input", "BatchNorm", "ELU", "3×3 conv, 32 filters", "BatchNorm", "ELU",
@@ -38,7 +38,8 @@ def test_residual_block_boxes_follow_the_layers_with_shapes_on_the_arrows():
     assert texts.count("32×32×16") == 4 and texts.count("32×32×32") == 6
     assert len(_patches(ax, FancyBboxPatch)) == 9 and len(_patches(ax, FancyArrowPatch)) == 9
     same = _texts(diagrams.residual_block(8, 8, 16))
-    assert "identity\n(nothing\nchanged)" in same and not any("1×1" in t for t in same)
+    assert "identity\n(nothing\nchanged)" in same and "+: adds the input back (the skip)" in same
+    assert not any("1×1" in t for t in same)
     assert "16×16×16" not in same and same.count("16×16×8") == 10
 
 
@@ -392,3 +393,17 @@ def test_binomial_tails_shades_both_tails_and_tells_the_p_value():
     assert {"48 to 35", "35 to 48"} <= {t.get_text() for t in ax.texts}
     with pytest.raises(ValueError, match="k = 90 and n = 83"):
         diagrams.binomial_tails(90, 83)
+    named = diagrams.binomial_tails(48, 83, names=("CNN", "forest")).axes[0]
+    assert "gives CNN" in named.get_xlabel()
+    assert any("(CNN to forest)" in t.get_text() for t in named.texts)
+
+
+def test_dct_waves_draws_one_panel_per_wave_the_first_flat():
+    waves = ((0, 0), (0, 1), (7, 7))
+    fig = diagrams.dct_waves(waves, side=32)
+    assert len(fig.axes) == 3
+    flat, across, finest = (np.asarray(ax.images[0].get_array()) for ax in fig.axes)
+    np.testing.assert_allclose(flat, 1.0)                       # the (0, 0) wave is constant
+    assert np.allclose(across, across[:1]) and across[0, 0] > 0 > across[0, -1]  # one swell across
+    assert (np.diff(np.sign(finest[0])) != 0).sum() == 7         # 7 sign changes along a row
+    assert fig.axes[1].get_title() == "down 0, across 1"

@@ -26,6 +26,8 @@ def test_saliency_rows_put_photo_map_and_overlay_side_by_side_with_labels():
     assert label.get_rotation() == 0 and max(len(line) for line in label.get_text().split("\n")) <= 22
     assert panels[5].get_title() == ""  # column labels head the first row only
     assert len(plots.saliency_rows(None, maps).axes) == 2 * 2 + 1
+    bar = plots.saliency_rows(photos, maps, colorbar_label="saliency\n(1 = 99th)").axes[-1]
+    assert bar.get_label() == "<colorbar>" and bar.get_ylabel() == "saliency\n(1 = 99th)"
 
 
 def test_metric_curves_one_line_per_column():
@@ -53,12 +55,20 @@ def test_tables_to_figures():
     assert len(plots.training_curves({"run": hist}).axes) == 2
     # two runs: train and validation named apiece; more runs: one legend entry per run, beside the axes
     assert len(plots.training_curves({"a": hist, "b": hist}).axes[0].get_legend().get_texts()) == 4
+    below = plots.training_curves({"a": hist, "b": hist}, legend_below=True, legend_fontsize=11)
+    assert all(ax.get_legend() is None for ax in below.axes) and len(below.legends) == 1
+    assert len(below.legends[0].get_texts()) == 4
     fig = plots.training_curves({k: hist for k in "abc"}, metrics=("accuracy",))
     fig.canvas.draw()
     legend = fig.axes[0].get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["a", "b", "c"]
     assert legend.get_window_extent().x0 > fig.axes[0].get_window_extent().x1
     assert isinstance(plots.confusion(np.eye(3), ["a", "b", "c"]), Figure)
+    big = plots.confusion(np.eye(3), ["a", "b", "c"], size=7.5, labelsize=9)
+    assert tuple(big.get_size_inches()) == (7.5, 7.5)
+    assert big.axes[0].get_xticklabels()[0].get_fontsize() == 9
+    counted = plots.confusion(np.eye(2) * 0.5, ["a", "b"], counts=np.array([[1, 0], [0, 2]]))
+    assert sorted(t.get_text() for t in counted.axes[0].texts if t.get_text()) == ["1", "2"]
     exp = pd.DataFrame({"experiment": ["x", "y"], "top1": [0.7, 0.1], "top1_low": [0.6, 0.05], "top1_high": [0.8, 0.15]})
     assert isinstance(plots.colour_experiments(exp, reference=0.7), Figure)
     sanity = pd.DataFrame({"step": [0, 1], "layer": ["trained", "logits"], "method": ["vargrad"] * 2,
@@ -137,6 +147,9 @@ def test_learning_rate_and_faithfulness_axes():
     fig = plots.faithfulness_curves(curves, areas)
     assert fig.axes[0].get_xscale() == "symlog"  # the first percent is where it happens
     assert fig.axes[0].get_lines()[0].get_color() == plots.METHOD_COLOURS["vargrad"]
+    fig = plots.faithfulness_curves(curves, areas, ylabel="class probability", percent=True)
+    assert fig.axes[0].get_ylabel() == "class probability"
+    assert "1 %" in [t.get_text() for t in fig.axes[0].get_xticklabels()]
 
 
 def test_training_curves_shade_band_label_and_integer_ticks():
@@ -248,6 +261,15 @@ def test_sanity_curves_draw_the_chosen_measures_only():
     fig = plots.sanity_curves(sanity, metrics=("spearman_abs", "ssim"))
     assert [ax.get_title() for ax in fig.axes] == [plots.SIMILARITY_TITLES["spearman_abs"],
                                                     plots.SIMILARITY_TITLES["ssim"]]
+    floored = plots.sanity_curves(sanity, metrics=("spearman_abs", "ssim"), floors={"vargrad": 0.8})
+    dotted = [l for l in floored.axes[0].get_lines() if l.get_linestyle() == ":"]
+    assert len(dotted) == 1 and dotted[0].get_ydata()[0] == 0.8  # the floor, on the first panel only
+    assert not [l for l in floored.axes[1].get_lines() if l.get_linestyle() == ":"]
+    assert floored.axes[0].get_legend() is not None and not floored.legends  # default: inside
+    below = plots.sanity_curves(sanity, metrics=("spearman_abs", "ssim"), floors={"vargrad": 0.8},
+                                legend_below=True)
+    assert below.axes[0].get_legend() is None and len(below.legends) == 1
+    assert len(below.legends[0].get_texts()) == 2  # the curve and its floor
 
 
 def test_stone_masks_outline_the_mask_on_the_photo_and_the_map():

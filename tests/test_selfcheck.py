@@ -212,6 +212,27 @@ def copies02():
     return stone, views, jittered
 
 
+def test_02_share_of_the_frame_a_turn_opens():
+    import keras
+
+    ref = {}
+    for t in (0.125, 0.03):  # the teacher's solution
+        white = np.full((1, 128, 128, 3), 255, np.float32)
+        out = keras.layers.RandomRotation((t, t), fill_mode="constant")(white, training=True)[0]
+        ref[t] = float((np.uint8(np.clip(np.round(out), 0, 255))[..., 0] < 128).mean())
+    assert 0.16 < ref[0.125] < 0.18 and 0.07 < ref[0.03] < 0.09
+    values = list(ref.values())
+    assert_right(verdict("02", 3, ref))
+    assert_right(verdict("02", 3, {t: np.float32(v) for t, v in ref.items()}))
+    assert_hint(verdict("02", 3, {t: 100 * v for t, v in ref.items()}), "percentages", *values)
+    assert_hint(verdict("02", 3, {t: 1 - v for t, v in ref.items()}), "still white", *values)
+    assert_hint(verdict("02", 3, {0.125: ref[0.03], 0.03: ref[0.125]}), "swapped", *values)
+    assert_hint(verdict("02", 3, {0.125: ref[0.125], 0.03: 0.04}), "the share for 0.03", *values)
+    assert_hint(verdict("02", 3, {0.125: 0.17}), "two turns", *values)
+    assert_hint(verdict("02", 3, {0.125: ref[0.125], 0.03: "small"}), "one number", *values)
+    assert_hint(verdict("02", 3, None), "no answer yet", *values)
+
+
 def test_02_per_copy_mean_colour_of_both_recipes(copies02):
     stone, views, jittered = copies02
 
@@ -467,6 +488,38 @@ def test_03_the_paired_resampled_gaps_of_two_seeds(logits03):
                 gaps[:5])
 
 
+def test_03_best_epoch_against_the_best_10_epoch_window():
+    import json
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "history" / "gemstones_seed1.json"
+    seed1_card = json.loads(path.read_text())
+    ok = {"seed1_card": seed1_card}
+    # the teacher's solution
+    history = pd.DataFrame(seed1_card["history"])
+    best = int(history["val_accuracy"].to_numpy().argmax()) + 1
+    end = int(history["val_accuracy"].rolling(10).mean().idxmax()) + 1
+    assert best != end
+    assert_right(verdict("03", 4, {"best epoch": best, "window ends at": end}, **ok))
+    assert_right(verdict("03", 4, (np.int64(best), float(end)), **ok))
+    assert_right(verdict("03", 4, {"best_epoch": best, "Window ends at": end}, **ok))
+    ema = history["val_accuracy_ema"]
+    ema_pair = (int(ema.to_numpy().argmax()) + 1, int(ema.rolling(10).mean().idxmax()) + 1)
+    centred = int(history["val_accuracy"].rolling(10, center=True).mean().idxmax()) + 1
+    loss = int(history["val_loss"].to_numpy().argmin()) + 1
+    for wrong, words in [((end, best), "swapped"), ((best - 1, end - 1), "counted from 0"),
+                         (ema_pair, "val_accuracy_ema"), ((loss, end), "lowest validation loss"),
+                         ((best, end - 9), "first epoch of the best window"),
+                         ((best, centred), "centred window"), ((best, best), "best single epoch again"),
+                         ((best + 3, end), "not the one of highest"),
+                         ((best, end - 2), "not where the mean of 10")]:
+        assert_hint(verdict("03", 4, {"best epoch": wrong[0], "window ends at": wrong[1]}, **ok), words,
+                    best, end)
+    assert_hint(verdict("03", 4, history["val_accuracy"].rolling(10).mean(), **ok), "two whole", best, end)
+    assert_hint(verdict("03", 4, {"best epoch": best + 0.5, "window ends at": end}, **ok), "two whole")
+
+
 # --- 04: a turn of 20°; a forest ----------------------------------------------------------------
 
 
@@ -589,13 +642,41 @@ def test_04_a_colour_moment_forest_against_the_cnn(colours04):
     assert_hint(verdict("04", 4, {**answer, "p_value": p / 3}, **ok), "p-value is not", p)
 
 
+def test_04_pairs_both_classifiers_confuse():
+    classes = ["a", "b", "c", "d"]
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 3, 3, 3, 0])
+    cnn = np.array([1, 1, 0, 2, 2, 2, 3, 3, 0, 3, 0])
+    forest = np.array([1, 1, 2, 2, 2, 1, 3, 1, 1, 3, 0])
+    ok = {"labels": labels, "logits": np.eye(4)[cnn], "forest": np.eye(4)[forest] * 0.9 + 0.025,
+          "classes": classes}  # scores whose highest entry is each photo's answer
+    # confused twice by both: (a, b) and (b, c); by one (the forest): (d, b) too; at least once by
+    # both: (c, d) too; both wrong on photos 0, 1, 3, 4, 6, 8, the same wrong answer on all but 8;
+    # the same answer on 7 photos, the both-right 9 and 10 included
+    assert_right(verdict("04", 2, {"shared": 2, "same_wrong": 5}, **ok))
+    assert_right(verdict("04", 2, {"shared": np.int64(2), "same_wrong": 5.0}, **ok))
+    assert_hint(verdict("04", 2, {"shared": 2}, **ok), "keys", 5)
+    assert_hint(verdict("04", 2, {"shared": 3, "same_wrong": 5}, **ok), "at least once", 2, 5)
+    assert_hint(verdict("04", 2, {"shared": 4, "same_wrong": 5}, **ok), "not the shared", 2, 5)
+    assert_hint(verdict("04", 2, {"shared": 2, "same_wrong": 6}, **ok), "every photo both", 2, 5)
+    assert_hint(verdict("04", 2, {"shared": 2, "same_wrong": 7}, **ok), "right ones", 2, 5)
+    assert_hint(verdict("04", 2, {"shared": 2, "same_wrong": 1}, **ok), "not the count", 2, 5)
+    assert_hint(verdict("04", 2, {"shared": [1, 2], "same_wrong": 5}, **ok), "one count", 2, 5)
+    tied = {**ok, "forest": np.full((11, 4), 0.25)}  # all tied: the forest answers class a
+    assert_right(verdict("04", 2, {"shared": 0, "same_wrong": 1}, **tied))  # photo 8 only
+
+
 # --- 05 and 06: a small network -----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def net():
+    import keras
+
     from gemlib.models import build_resnet
 
+    # seeded: with other weights two of the checks' answers can fall within their tolerance of
+    # each other (05.2's two lists once did), and a test of which hint comes would then flake
+    keras.utils.set_random_seed(0)
     model = build_resnet(3, image_size=32, widths=(4, 4, 8, 8), head_units=8, dropout=0.0)
     images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3)).astype(np.uint8)
     return model, images
@@ -655,6 +736,42 @@ def test_05_vargrad_by_hand(net):
     from gemlib import explain
     plain = explain.vargrad(model, images[:1], [c], n_samples=10, noise=0.1, seed=0)[0]
     assert not verdict("05", 1, plain, **ok).right
+
+
+def test_05_runner_up_against_the_noise_floor(net):
+    import pandas as pd
+
+    from gemlib import explain, sanity
+    model, images = net
+    predicted, runner_up = [0, 1], [2, 0]
+    ok = dict(model=model, images=images, predicted=predicted, runner_up=runner_up)
+    pred = explain.vargrad(model, images, predicted, seed=0)
+    other = explain.vargrad(model, images, runner_up, seed=0)
+    again = explain.vargrad(model, images, predicted, seed=1)
+
+    def sim(a, b, key="spearman_abs"):
+        return [sanity.map_similarity(x, y)[key] for x, y in zip(a, b)]
+
+    mine, floor = sim(pred, other), sim(pred, again)
+    ref = mine + floor
+    # the worked solution: a DataFrame rounded to 2 decimals
+    table = pd.DataFrame({"runner-up vs predicted": mine, "noise floor": floor}).round(2)
+    assert_right(verdict("05", 2, table, **ok))
+    assert_right(verdict("05", 2, {"runner-up vs predicted": mine, "noise floor": floor}, **ok))
+    swapped = {"runner-up vs predicted": floor, "noise floor": mine}
+    assert_hint(verdict("05", 2, swapped, **ok), "swapped", *ref)
+    same_seed = {"runner-up vs predicted": mine, "noise floor": [1.0, 1.0]}
+    assert_hint(verdict("05", 2, same_seed, **ok), "seed=1", *ref)
+    their_floor = sim(other, explain.vargrad(model, images, runner_up, seed=1))
+    assert_hint(verdict("05", 2, {"runner-up vs predicted": mine, "noise floor": their_floor},
+                        **ok), "runner-up's", *ref)
+    ssim = {"runner-up vs predicted": sim(pred, other, "ssim"), "noise floor": sim(pred, again, "ssim")}
+    assert_hint(verdict("05", 2, ssim, **ok), "SSIM", *ref)
+    assert_hint(verdict("05", 2, {"runner-up vs predicted": mine[:1], "noise floor": floor[:1]},
+                        **ok), "one number per photo", *ref)
+    assert_hint(verdict("05", 2, mine, **ok), "two lists", *ref)
+    wrong = {"runner-up vs predicted": [0.0, 0.0], "noise floor": floor}
+    assert_hint(verdict("05", 2, wrong, **ok), "the noise floor is right", *ref)
 
 
 def test_09_occlusion_by_hand(net):
@@ -742,6 +859,87 @@ def test_06_one_layer_randomised(net):
     assert hides(verdict("06", 3, step(seed=5), **ok).message, ours)
 
 
+def test_06_deletion_with_blur(net):
+    from gemlib import evaluate, sanity
+
+    model, images = net
+    heat = np.random.default_rng(3).random((32, 32))
+    target = int(np.asarray(model(images[:1].astype(np.float32), training=False)).argmax())
+
+    def by_hand(fill="blur", ascending=False, logits=False, indices=False, seed=0):
+        filler = sanity.blurred(images[0]) if fill == "blur" else 0
+        out = {}
+        for name, order in {"vargrad": np.argsort(heat.ravel() if ascending else -heat.ravel(),
+                                                  kind="stable"),
+                            "random": np.random.default_rng(seed).permutation(heat.size)}.items():
+            copies = []
+            for f in sanity.FRACTIONS:
+                gone = np.zeros(heat.size, bool)
+                gone[order[: int(round(f * heat.size))]] = True
+                copies.append(np.where(gone.reshape(32, 32, 1), filler, images[0]))
+            scores = evaluate.predict_logits(model, np.stack(copies))
+            curve = (scores if logits else evaluate.softmax(scores))[:, target]
+            out[name] = float(np.trapezoid(curve) if indices else np.trapezoid(curve, sanity.FRACTIONS))
+        return out
+
+    mine = by_hand()  # the teacher's solution
+    values = list(mine.values())
+    ok = {"model": model, "image": images[0], "heat": heat, "target": target}
+    assert_right(verdict("06", 2, mine, **ok))
+    assert_right(verdict("06", 2, {k: round(v, 3) for k, v in mine.items()}, **ok))  # as printed
+    assert hides(verdict("06", 2, mine, **ok).message, values)
+    assert_hint(verdict("06", 2, by_hand(fill="black"), **ok), "black", values)
+    assert_hint(verdict("06", 2, by_hand(ascending=True), **ok), "least salient", values)
+    assert_hint(verdict("06", 2, by_hand(logits=True), **ok), "logits", values)
+    assert_hint(verdict("06", 2, by_hand(indices=True), **ok), "fractions", values)
+    assert_hint(verdict("06", 2, {"vargrad": mine["random"], "random": mine["vargrad"]}, **ok),
+                "swapped", values)
+    assert_hint(verdict("06", 2, by_hand(seed=5), **ok), "permutation", values)
+    assert_hint(verdict("06", 2, values, **ok), "dict", values)
+    assert_hint(verdict("06", 2, {"vargrad": 0.5}, **ok), "two keys", values)
+
+
+# --- 09: counting occlusion grids before running them -------------------------------------------
+
+
+def test_09_occlusion_grid_counts():
+    from gemlib.occlusion import patch_starts
+
+    settings = [(32, 16), (64, 32), (8, 8), (48, 32)]
+    formula = {(p, s): (128 - p) // s + 1 for p, s in settings}  # the teacher's solution
+    passes = {(p, s): len(patch_starts(128, p, s)) ** 2 + 1 for p, s in settings}
+    # the answer's numbers, less those the question itself names (patch and stride sizes)
+    reference = [v for v in [*formula.values(), *passes.values()] if v not in (8, 16, 32, 48, 64)]
+    assert_right(verdict("09", 3, {"per side": formula, "passes": passes}))
+    assert_right(verdict("09", 3, {"per side": {k: float(v) for k, v in formula.items()},
+                                   "passes": {k: np.int64(v) for k, v in passes.items()}}))
+    measured = {k: len(patch_starts(128, *k)) for k in settings}
+
+    def per(values):
+        return {"per side": values, "passes": passes}
+
+    assert_hint(verdict("09", 3, {"passes": passes}), "'per side'")
+    assert_hint(verdict("09", 3, per({(32, 16): 7})), "no prediction for")
+    assert_hint(verdict("09", 3, per(measured)), "measured counts", *reference)
+    assert_hint(verdict("09", 3, per({k: v * v for k, v in formula.items()})), "whole grids",
+                *reference)
+    assert_hint(verdict("09", 3, per({k: (128 - k[0]) / k[1] + 1 for k in settings})), "`//`",
+                *reference)
+    assert_hint(verdict("09", 3, per({k: 128 // k[1] for k in settings})), "no longer fits",
+                *reference)
+    assert_hint(verdict("09", 3, per({k: (128 - k[0]) // k[1] for k in settings})),
+                "starts at 0", *reference)
+    assert_hint(verdict("09", 3, {"per side": formula}), "formula right")
+    assert_hint(verdict("09", 3, {"per side": formula,
+                                  "passes": {k: v - 1 for k, v in passes.items()}}),
+                "one pass short", *reference)
+    assert_hint(verdict("09", 3, {"per side": formula,
+                                  "passes": {k: v * v + 1 for k, v in formula.items()}}),
+                "your formula's passes", *reference)
+    assert_hint(verdict("09", 3, {"per side": formula, "passes": {k: 1 for k in settings}}),
+                "plus one for the photo", *reference)
+
+
 # --- 07: a two-layer head on a frozen backbone --------------------------------------------------
 
 
@@ -805,7 +1003,7 @@ def test_07_a_two_layer_head_on_the_frozen_backbone():
     assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(softmax=False)}, **ok),
                 "softmax", prediction)
     assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(units=())}, **ok),
-                "one-layer head", prediction)
+                "single softmax layer", prediction)
     assert_hint(verdict("07", 2, {"prediction": prediction, "model": build(units=(128,))}, **ok),
                 "256 units", prediction)
     clone = keras.models.clone_model(backbone)
@@ -860,6 +1058,68 @@ def test_07_paired_bootstrap_of_the_recipe_gap():
     for message in (verdict("07", 3, resampled / 100, **ok).message,
                     verdict("07", 3, (low, high), **ok).message):
         assert hides(message, low, high)
+
+
+# --- 07: both probes refitted on 10 training photos per style ----------------------------------
+
+
+def test_07_ten_photos_per_style_probe():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(0)
+    k, d = 5, 12
+    train_labels, val_labels = np.repeat(np.arange(k), 40), rng.integers(0, k, 400)
+    centres = rng.normal(size=(k, d))
+    scales = rng.uniform(0.5, 20, d)  # unequal feature scales, so the scaler matters
+
+    def features(labels, signal):
+        return (signal * centres[labels] + rng.normal(size=(len(labels), d))) * scales
+
+    feats = {"gemstone weights": [features(train_labels, 0.6), features(val_labels, 0.6)],
+             "random weights": [features(train_labels, 0.5), features(val_labels, 0.5)]}
+    ok = {"feats": feats, "train_labels": train_labels, "val_labels": val_labels}
+    # the teacher's solution
+    ten = np.concatenate([np.flatnonzero(train_labels == s)[:10] for s in range(k)])
+    fewer = {}
+    for name, (f_train, f_val) in feats.items():
+        head = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=1000))
+        head.fit(f_train[ten], train_labels[ten])
+        fewer[name] = head.score(f_val, val_labels)
+    assert_right(verdict("07", 5, {"prediction": "more", **fewer}, **ok))
+    assert_right(verdict("07", 5, {"prediction": "less", **fewer}, **ok))
+    reference = list(fewer.values())
+
+    def slip(rows=ten, scaled=True, c=0.01, on_train=False):
+        out = {}
+        for name, (f_train, f_val) in feats.items():
+            steps = [StandardScaler()] if scaled else []
+            head = make_pipeline(*steps, LogisticRegression(C=c, max_iter=1000))
+            head.fit(f_train[rows], train_labels[rows])
+            out[name] = (head.score(f_train[rows], train_labels[rows]) if on_train
+                         else head.score(f_val, val_labels))
+        assert all(abs(out[n] - fewer[n]) > 1e-3 for n in out), out  # a slip that shows
+        return {"prediction": "more", **out}
+
+    assert_hint(verdict("07", 5, {"gemstone weights": 0.3}, **ok), "guess first")
+    assert_hint(verdict("07", 5, {"prediction": "bigger", **fewer}, **ok), "'more' or 'less'",
+                *reference)
+    assert_hint(verdict("07", 5, {"prediction": "more"}, **ok), "prediction recorded", *reference)
+    assert_hint(verdict("07", 5, {"prediction": "more", "gemstone weights": fewer["random weights"],
+                                  "random weights": fewer["gemstone weights"]}, **ok), "swapped",
+                *reference)
+    assert_hint(verdict("07", 5, {"prediction": "more", **{n: 100 * v for n, v in fewer.items()}},
+                        **ok), "not in %", *reference)
+    assert_hint(verdict("07", 5, slip(rows=np.arange(len(train_labels))), **ok), "first 10",
+                *reference)
+    assert_hint(verdict("07", 5, slip(on_train=True), **ok), "validation features", *reference)
+    assert_hint(verdict("07", 5, slip(scaled=False), **ok), "StandardScaler", *reference)
+    assert_hint(verdict("07", 5, slip(c=1.0), **ok), "C=0.01", *reference)
+    half = {"prediction": "more", "gemstone weights": fewer["gemstone weights"],
+            "random weights": slip(c=1.0)["random weights"]}
+    assert_hint(verdict("07", 5, half, **ok), "'random weights' one is not", *reference)
+    assert_hint(verdict("07", 5, slip(rows=ten[::2]), **ok), "first 10 photos", *reference)
 
 
 # --- 08: choosing on validation, then quoting the test score -----------------------------------

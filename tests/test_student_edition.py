@@ -96,11 +96,12 @@ def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
         # with its outputs, but for the comparison after a written cell (test below)
         assert [c.source for c, w in zip(ours, written) if not w] == \
             [c.source for c, w in zip(theirs, written) if not w], key
+        reads = _reads_what_the_student_writes(lesson)
         for a, b, w in zip(ours, theirs, written):
             figures_only = [o for o in b.outputs if "image/png" in o.get("data", {})]
             if w:
                 assert a.outputs == [], key
-            elif _compares_a_written_cell(theirs, b):
+            elif b.id in reads:
                 assert a.outputs == figures_only, key
             else:
                 assert [o.get("output_type") for o in a.outputs] == \
@@ -116,17 +117,45 @@ def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
         assert len(text) > 5 and set(text) <= {c.source.strip() for c in student.cells}, key
 
 
-def _compares_a_written_cell(cells, cell) -> bool:
-    """Whether ``cell`` is the first code cell after a write-it cell that uses one of its names."""
+def _reads_what_the_student_writes(cells) -> set[str]:
+    """Ids of the code cells that, after a write-it cell and before the next heading, read a name
+    the student defines there (and do not define it themselves)."""
     import re
 
-    i = cells.index(cell)
-    for j in range(i - 1, -1, -1):
-        if tool.WRITE_IT in cells[j].metadata.get("tags", []):
-            names = set(tool.assigned_names(cells[j].source))
-            users = [c for c in cells[j + 1:] if names & set(re.findall(r"\w+", c.source))]
-            return bool(users) and users[0] is cell
-    return False
+    found, written = set(), set()
+    for k, cell in enumerate(cells):
+        if cell.cell_type == "markdown":
+            if re.search(r"^#{1,6}\s", cell.source, re.MULTILINE):
+                written = set()
+            continue
+        if tool.WRITE_IT in cell.metadata.get("tags", []):
+            written |= set(tool.names_to_define(cell.source, tool.section_code(cells[k + 1:])))
+            continue
+        own = set(tool.assigned_names(cell.source))
+        if (written & tool.read_names(cell.source)) - own:
+            found.add(cell.id)
+        written -= own
+    return found
+
+
+def test_no_stored_result_after_a_written_cell_gives_the_answer_away(edition):
+    """A comparison's "True" or its numbers, anywhere in the write-it cell's section, are gone
+    (they were kept once when a figure cell stood between the written cell and the comparison)."""
+    import re
+
+    checked = 0
+    for key, (teacher, student) in edition["pairs"].items():
+        lesson, _, _ = _teacher_parts(teacher)
+        kept = {c.id: c for c in student.cells}
+        reads = _reads_what_the_student_writes(lesson)
+        for cell in lesson:
+            text = " ".join(str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+                            for o in cell.get("outputs", []))
+            if cell.id in reads and re.search(r"\bTrue\b", text):
+                checked += 1
+                stored = kept[cell.id].outputs
+                assert all("image/png" in o.get("data", {}) for o in stored), (key, cell.id)
+    assert checked >= 8, "the lesson's comparisons print True after the student's cells"
 
 
 def test_one_fill_in_cell_per_exercise_after_the_list(edition):
@@ -165,7 +194,7 @@ def test_the_tool_on_a_small_notebook_and_a_renumbered_exercise():
                 nbformat.v4.new_markdown_cell(
                     "## Check your understanding\n\n1. Why?\n\nAnswers are in the Solutions at the end."
                     "\n\n## Exercises\n\n1. **Write it.** VarGrad with 10 noisy\n   copies, by hand.\n"
-                    "2. Something else.\n\nSolutions are at the end of this notebook.\n\n"
+                    "4. Something else.\n\nSolutions are at the end of this notebook.\n\n"
                     "## References\n\n* A paper."),
                 nbformat.v4.new_markdown_cell("## Solutions\n\n<details>1. Because.</details>"),
                 nbformat.v4.new_code_cell("secret = 42")]
@@ -177,11 +206,11 @@ def test_the_tool_on_a_small_notebook_and_a_renumbered_exercise():
     assert out.cells[1].execution_count is None and out.cells[1].outputs[0].execution_count is None
     assert sources[2] == "## Check your understanding\n\n1. Why?"
     assert sources[3] == ("## Exercises\n\n1. **Write it.** VarGrad with 10 noisy\n   copies, by hand.\n"
-                          "2. Something else.")
+                          "4. Something else.")
     assert sources[4:6] == ["### Exercise 1",
                             "answer = None  # your code for exercise 1: then give `answer` its value"]
     assert 'selfcheck.check("05", 1, answer, model=model' in sources[6]
-    assert sources[7:9] == ["### Exercise 2", "# your code for exercise 2"]
+    assert sources[7:9] == ["### Exercise 4", "# your code for exercise 4"]  # 05's 4 has no check
     assert sources[9] == "## References\n\n* A paper."
     assert len(sources) == 10 and not any("secret" in s or "Because" in s for s in sources)
     assert len(nb.cells) == 5  # the input is left as it was
@@ -228,11 +257,45 @@ def test_a_write_it_cell_is_left_to_fill_in_with_the_names_it_must_define():
     out = tool.student_notebook(nb, "05", [])
     stub = out.cells[1]
     assert stub.outputs == [] and "tf.GradientTape" not in stub.source and "(128" not in str(stub)
-    assert "define `x`, `tape`, `logit`, `grad`, `_`" in " ".join(stub.source.replace("# ", "").split())
+    # only the names a later cell reads: the tape and the logit are the student's own business
+    assert "define `x`, `grad`." in " ".join(stub.source.replace("# ", "").split())
     assert stub.source.splitlines()[-1] == "..." and all(len(l) <= 100 for l in stub.source.splitlines())
     assert out.cells[2].source == compare.source  # the comparison stays: it is the student's check
     assert out.cells[2].outputs == []  # without the teacher's "True" before the student has written
     assert nb.cells[1].source == source  # the teacher's notebook is left as it was
+
+
+def test_a_figure_between_written_cells_and_their_comparison_keeps_the_comparison_blank():
+    def code(source, text=None, figure=False, tags=()):
+        outputs = [nbformat.v4.new_output("stream", text=text)] if text else []
+        if figure:
+            outputs.append(nbformat.v4.new_output("display_data", {"image/png": "iVBORw0KGgo="}))
+        return nbformat.v4.new_code_cell(source, outputs=outputs, metadata={"tags": list(tags)})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("The next cell is one way to write it."),
+                code("grad = g(x)", "(3,)", tags=["write-it"]),
+                nbformat.v4.new_markdown_cell("Then the next cell is one way to write it too."),
+                code("for k in range(3):\n    smooth = grad + k", tags=["write-it"]),
+                code("plt.imshow(smooth)", "<AxesImage>", figure=True),
+                code("print(np.allclose(grad, lib(x)), np.allclose(smooth, lib2(x)))", "True True"),
+                code("grad = lib(x)\nprint(grad.max())", "0.5"),  # its own grad from here on
+                code("print(grad.min())", "0.1"),
+                nbformat.v4.new_markdown_cell("## Next part"),
+                code("print(smooth.sum())", "6.0"),
+                nbformat.v4.new_markdown_cell("## Solutions")]
+    out = tool.student_notebook(nb, "05", [])
+    assert out.cells[0].source == "Write yours in the next cell."
+    assert out.cells[2].source == "Then write yours in the next cell too."
+    assert "define `smooth`." in " ".join(out.cells[3].source.replace("# ", "").split())  # not k
+    assert [o.output_type for o in out.cells[4].outputs] == ["display_data"]  # the figure stays
+    assert out.cells[5].outputs == []  # the "True True" is gone though a figure came between
+    assert [o.text for o in out.cells[6].outputs] == ["0.5"]  # a cell with its own grad keeps it
+    assert [o.text for o in out.cells[7].outputs] == ["0.1"]
+    assert [o.text for o in out.cells[9].outputs] == ["6.0"]  # a new section: the lesson's own
+    # a name only a comment mentions, or only a cell that assigns it first reads, is not asked for
+    later = ["print(x)  # the 2,000 draws\nprint('draws')", "total = 0\ntotal = total + x"]
+    assert tool.names_to_define("draws = f()\ntotal = g(draws)\nx = 2", later) == ["x"]
 
 
 def test_every_write_it_cell_of_the_lesson_is_blanked_and_followed_by_its_comparison(edition):
@@ -244,7 +307,8 @@ def test_every_write_it_cell_of_the_lesson_is_blanked_and_followed_by_its_compar
                 continue
             tagged += 1
             assert cell.cell_type == "code" and tool.assigned_names(cell.source), (key, i)
-            assert kept[cell.id].source == tool.write_it_stub(cell.source), (key, i)
+            later = tool.section_code(teacher.cells[i + 1:])
+            assert kept[cell.id].source == tool.write_it_stub(cell.source, later), (key, i)
             later = " ".join(c.source for c in teacher.cells[i + 1:i + 4] if c.cell_type == "code")
             assert any(n in later for n in tool.assigned_names(cell.source)), (key, i)
     assert tagged >= 8, "the lesson asks the student to write at least eight cells"

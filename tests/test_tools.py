@@ -107,3 +107,24 @@ def test_seed_study_sets_recipe_gaps_beside_seed_gaps():
     assert table.loc["gemstones seed 1 - gemstones seed 0", "difference (points)"] == 0
     text = tool.markdown(table.reset_index(names="comparison"), 1)
     assert text.splitlines()[0].startswith("| comparison | difference (points)") and "| 10 |" in text
+
+
+def test_published_score_is_the_val_loss_checkpoints_accuracy_not_the_best(tmp_path, capsys):
+    tool = _tool("published_score")
+    log = ("Epoch 1/3\n10/10 - loss: 2.0 - accuracy: 0.3 - val_loss: 1.50 - val_accuracy: 0.60\n"
+           "Epoch 2/3\n10/10 - loss: 1.0 - accuracy: 0.5 - val_loss: 0.90 - val_accuracy: 0.55\n"
+           "Epoch 3/3\n10/10 - loss: 0.5 - accuracy: 0.7 - val_loss: 0.90 - val_accuracy: 0.70\n")
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"name": "stdout", "text": "Found 3 images"}]},
+                    {"cell_type": "code", "outputs": [{"name": "stdout", "text": log}]}]}
+    path = tmp_path / "Gemstones.ipynb"
+    path.write_text(json.dumps(nb))
+    # the lowest loss (0.90, first reached at epoch 2) is kept, at 0.55; not the best 0.70
+    assert tool.checkpoint_score(tool.training_log(nb)) == {
+        "epochs": 3, "kept_epoch": 2, "val_loss": 0.9, "val_accuracy": 0.55, "best_val_accuracy": 0.7}
+    assert tool.main([str(path)]) == 0
+    assert "epoch 2: val_accuracy 0.55 on the test photos (55.0 %)" in capsys.readouterr().out
+    (tmp_path / "empty.ipynb").write_text(json.dumps({"cells": []}))
+    for bad in (tmp_path / "empty.ipynb", tmp_path / "missing.ipynb"):
+        assert tool.main([str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(bad) in err and "Gemstones.ipynb" in err

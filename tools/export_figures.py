@@ -25,7 +25,7 @@ FIGURES = {
     "stem_fingerprint.png": ("06_trusting_the_maps.ipynb", "fp_maps, fingerprint = sanity.stem_fingerprint("),
     "sanity_checks.png": ("06_trusting_the_maps.ipynb", "fig = plots.sanity_curves(sanity_table"),
     "randomisation_maps.png": ("06_trusting_the_maps.ipynb", "fig = plots.randomisation_maps("),
-    "faithfulness.png": ("06_trusting_the_maps.ipynb", "fig = plots.faithfulness_curves(curves, areas)"),
+    "faithfulness.png": ("06_trusting_the_maps.ipynb", "fig = plots.faithfulness_curves(curves, areas"),
     "stone_masks.png": ("06_trusting_the_maps.ipynb", "fig = plots.stone_masks("),
     "architecture_curves.png": ("07_transfer_architecture.ipynb", "fig = plots.training_curves("),
     "published_noise.png": ("08_published_mistakes.ipynb", "wide = explain.vargrad(model, photos"),
@@ -38,7 +38,10 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     for name, (notebook, marker) in FIGURES.items():
         nb = nbformat.read(REPO / "notebooks" / notebook, as_version=4)
-        cell = next(c for c in nb.cells if c.cell_type == "code" and marker in c.source)
+        cell = next((c for c in nb.cells if c.cell_type == "code" and marker in c.source), None)
+        if cell is None:
+            raise SystemExit(f"error: no code cell of notebooks/{notebook} holds {marker!r}, the "
+                             f"cell of figures/{name}; update FIGURES in tools/export_figures.py")
         assert "# photos:" not in cell.source, f"{name}: photo cells are never exported"
         png = next(o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {}))
         (out / name).write_bytes(base64.b64decode(png))

@@ -10,8 +10,10 @@ fill in and, where ``gemlib.selfcheck`` has a check for it, a cell that runs the
 ``answer`` (then the fill-in cell starts ``answer = None``, so a check run first says "no answer
 yet" instead of a NameError). A lesson code cell tagged ``write-it`` (the lines the text asks
 the student to write, followed by a cell that compares them with gemlib) is left to fill in: its
-lines and outputs are replaced by the names it must define, and the next code cell that uses
-them (its comparison with gemlib) loses its stored text output, keeping any figure.
+lines and outputs are replaced by the names later cells read from it, and every later code cell of
+its section (up to the next heading) that reads a name written by the student loses its stored
+text output ("True", the numbers to reach), keeping any figure. The prompt's "The next cell is one
+way to write it" becomes "Write yours in the next cell".
 Execution counts are cleared; every notebook written is validated. The committed notebooks are
 the teacher's copy and are never changed; ``student/`` is not committed (.gitignore).
 """
@@ -20,9 +22,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import io
 import re
 import sys
 import textwrap
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -42,6 +46,10 @@ POINTER = re.compile(r"^[^\n]*\b(Solutions|solutions at the end)\b[^\n]*\n?", re
 WRITE_IT = "write-it"
 # a sentence of the lesson that names one exercise may tell its result before the student works it
 NAMED_EXERCISE = re.compile(r"\bexercises?\s+\d+", re.IGNORECASE)
+# the teacher's prompt above a write-it cell, and what the student reads instead
+ONE_WAY = re.compile(r"\b([Tt])he\s+next\s+cell\s+is\s+one\s+way\s+to\s+write\s+it\b")
+# a markdown heading ends the section in which a write-it cell's names count as the student's
+SECTION = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
 
 def notebook_key(path: Path) -> str:
@@ -88,10 +96,16 @@ def exercise_items(section: str) -> dict[int, str]:
     return items
 
 
+def _one_way(match: re.Match) -> str:
+    return ("W" if match.group(1) == "T" else "w") + "rite yours in the next cell"
+
+
 def _clean(text: str) -> str:
-    """Markdown without quiz answers and without the lines that point to the Solutions."""
+    """Markdown without quiz answers, without the lines that point to the Solutions, and with the
+    write-it prompt addressed to the student ("Write yours in the next cell")."""
     cleaned = POINTER.sub("", DETAILS.sub("", text))
-    return re.sub(r"\n{3,}", "\n\n", cleaned).strip() if cleaned != text else text.strip()
+    cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip() if cleaned != text else text.strip()
+    return ONE_WAY.sub(_one_way, cleaned)
 
 
 def _comment(text: str, width: int = WIDTH) -> list[str]:
@@ -146,9 +160,53 @@ def assigned_names(source: str) -> list[str]:
     return sorted(names, key=lambda n: re.search(rf"\b{re.escape(n)}\b", source).start())
 
 
-def write_it_stub(source: str) -> str:
-    """What the edition puts in place of a "write it" cell: the task, and the names to define."""
+def read_names(source: str) -> set[str]:
+    """The names in a cell's code (a superset of those it reads): comments and strings left out,
+    so that "2,000 draws" in a comment does not count as reading ``draws``."""
+    try:
+        tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+        return {t.string for t in tokens if t.type == tokenize.NAME}
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return set(re.findall(r"\w+", source))
+
+
+def section_code(cells) -> list[str]:
+    """The sources of the code cells from the start of ``cells`` up to the next heading."""
+    sources = []
+    for cell in cells:
+        if cell.cell_type == "markdown" and SECTION.search(_source(cell)):
+            break
+        if cell.cell_type == "code":
+            sources.append(_source(cell))
+    return sources
+
+
+def names_to_define(source: str, later: list[str] | None = None) -> list[str]:
+    """The names a write-it cell must define: with ``later`` (the sources of the later code cells
+    of its section, ``section_code``), only those they read (a loop variable is the student's own business), or all
+    of them if none is read."""
     names = assigned_names(source)
+    if later is None:
+        return names
+    try:
+        loops = {n.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.For)
+                 for n in ast.walk(node.target) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        loops = set()
+    names = [n for n in names if n not in loops] or names
+    # a name counts as read only until a later cell assigns it itself (then it is that cell's)
+    used, still_ours = set(), set(names)
+    for source in later:
+        own = set(assigned_names(source))
+        used |= (read_names(source) & still_ours) - own
+        still_ours -= own
+    return [n for n in names if n in used] or names
+
+
+def write_it_stub(source: str, later: list[str] | None = None) -> str:
+    """What the edition puts in place of a "write it" cell: the task, and the names to define
+    (``names_to_define``)."""
+    names = names_to_define(source, later)
     define = ", ".join(f"`{n}`" for n in names) if names else "what the text above asks for"
     return "\n".join([*_comment(f"Write it yourself, as the text above explains: define {define}. "
                                  "The next cells use them, and one compares yours with gemlib's."),
@@ -191,28 +249,34 @@ def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | 
         end = len(cells)
     out = []
     placed = False
-    unchecked: set[str] = set()  # names of a write-it cell whose comparison is still to come
-    for cell in cells[:end]:
+    written: set[str] = set()  # names the student writes in this section (write-it cells)
+    for k, cell in enumerate(cells[:end]):
         if cell.cell_type == "code":
             cell.execution_count = None
             for output in cell.get("outputs", []):
                 if "execution_count" in output:
                     output.execution_count = None
             if WRITE_IT in cell.metadata.get("tags", []):
-                unchecked = set(assigned_names(_source(cell)))
-                cell.source, cell.outputs = write_it_stub(_source(cell)), []
-            elif unchecked and unchecked & set(re.findall(r"\w+", _source(cell))):
-                # the cell that compares the student's names with gemlib: its stored result
-                # ("True", the numbers to reach) would give the answer away before it is written;
-                # a figure drawn from them stays, as every figure of the lesson does
-                cell.outputs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
-                unchecked = set()
+                later = section_code(cells[k + 1:end])
+                written |= set(names_to_define(_source(cell), later))
+                cell.source, cell.outputs = write_it_stub(_source(cell), later), []
+            else:
+                # a cell that reads what the student writes (the comparison with gemlib, and what
+                # follows from it): its stored result ("True", the numbers to reach) would give
+                # the answer away; a figure drawn from them stays, as every figure does. A name
+                # the cell assigns itself is its own from there on, no longer the student's.
+                own = set(assigned_names(_source(cell)))
+                if (written & read_names(_source(cell))) - own:  # (code, not comments)
+                    cell.outputs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+                written -= own
             out.append(cell)
             continue
         if cell.cell_type != "markdown":
             out.append(cell)
             continue
         text = _source(cell)
+        if SECTION.search(text):
+            written = set()
         parts = split_exercises(text) if not placed else None
         if parts is None:
             if _clean(text) != text.strip():
