@@ -183,8 +183,8 @@ def section_code(cells) -> list[str]:
 
 def names_to_define(source: str, later: list[str] | None = None) -> list[str]:
     """The names a write-it cell must define: with ``later`` (the sources of the later code cells
-    of its section, ``section_code``), only those they read (a loop variable is the student's own business), or all
-    of them if none is read."""
+    of its section, ``section_code``), only those they read, loop variables left out (they are the
+    student's own business); all of them if none is read."""
     names = assigned_names(source)
     if later is None:
         return names
