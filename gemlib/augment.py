@@ -31,7 +31,7 @@ class AugmentConfig:
     brightness : float
         Maximum brightness change as a fraction (0 keeps brightness: colour kept).
     contrast : float
-        Maximum contrast change as a fraction.
+        Maximum contrast change as a fraction, lowered or raised (factors 1 - c to 1 + c).
     """
 
     flip: bool | str = True
@@ -80,7 +80,10 @@ def build_augmenter(config: AugmentConfig = AugmentConfig(), seed: int | None = 
             keras.layers.RandomBrightness(config.brightness, value_range=(0, 255), seed=seed)
         )
     if config.contrast:
-        layers.append(keras.layers.RandomContrast(config.contrast, seed=seed))
+        # a pair: Keras 3.15 reads a single number c as factors 1 to 1 + c (raised contrast only),
+        # not the documented 1 - c to 1 + c
+        c = config.contrast
+        layers.append(keras.layers.RandomContrast((c, c), value_range=(0, 255), seed=seed))
     return keras.Sequential(layers, name="augment")
 
 

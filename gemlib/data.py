@@ -839,7 +839,8 @@ def split_files(
     test_fraction: float = 0.15,
     seed: int = 0,
     group_twins: bool = True,
-) -> tuple[Lists, list[str], list[str]]:
+    return_copies: bool = False,
+) -> tuple[Lists, list[str], list[str]] | tuple[Lists, list[str], list[str], list[str]]:
     """Draw a stratified (and, with ``group_twins``, group-aware) split over file names.
 
     Parameters
@@ -854,6 +855,9 @@ def split_files(
         Seed of the stratified draws.
     group_twins : bool
         Keep duplicate groups (see :func:`duplicate_groups`) on one side of every split.
+    return_copies : bool
+        Also return the extra byte-identical copies left out (of identical copies under one
+        class, one is kept; the others add nothing).
 
     Returns
     -------
@@ -863,6 +867,8 @@ def split_files(
         Files left out as twins (each also warned about).
     stray : list of str
         Non-image files in class folders.
+    copies : list of str
+        Only with ``return_copies``: the extra identical copies left out (not warned about).
     """
     from sklearn.model_selection import train_test_split
 
@@ -875,8 +881,9 @@ def split_files(
         pool, pool_labels, stray = _files_by_class(root, classes)
         te_paths, te_labels = [], []
     dropped: dict[str, list[str]] = {"twins of test files": [], "copies under two classes": []}
+    copies: list[str] = []
     if group_twins:
-        units = _twin_free_units(pool, pool_labels, te_paths, dropped)
+        units = _twin_free_units(pool, pool_labels, te_paths, dropped, copies)
     else:
         units = [[i] for i in range(len(pool))]
     unit_labels = [Counter(pool_labels[i] for i in u).most_common(1)[0][0] for u in units]
@@ -903,13 +910,20 @@ def split_files(
                 LeftOutWarning, stacklevel=3,
             )
     lists = {"train": expand(tr_keys), "val": expand(va_keys), "test": (te_paths, te_labels)}
-    return lists, [p for paths in dropped.values() for p in paths], stray
+    left_out = [p for paths in dropped.values() for p in paths]
+    if return_copies:
+        return lists, left_out, stray, copies
+    return lists, left_out, stray
 
 
 def _twin_free_units(
-    pool: list[str], labels: list[int], test: list[str], dropped: dict[str, list[str]]
+    pool: list[str], labels: list[int], test: list[str], dropped: dict[str, list[str]],
+    extra: list[str] | None = None,
 ) -> list[list[int]]:
-    """Groups of pool indices to split as units, after leaving out twins (see load_dataset)."""
+    """Groups of pool indices to split as units, after leaving out twins (see load_dataset).
+
+    ``extra``, if given, collects the byte-identical copies beyond the one kept.
+    """
     sha1 = _hasher()
     units = []
     for group in duplicate_groups(pool + test, sha1=sha1):
@@ -928,6 +942,8 @@ def _twin_free_units(
                 dropped["copies under two classes"].extend(pool[i] for i in copies)
             else:
                 keep.append(copies[0])  # byte-identical copies add nothing
+                if extra is not None:
+                    extra.extend(pool[i] for i in copies[1:])
         if keep:
             units.append(sorted(keep))
     return units

@@ -614,7 +614,9 @@ def cascading_randomisation(blocks: Sequence[str] = CASCADE_BLOCKS) -> Figure:
 
 # ------------------------------------------------------------------ grid energy, in the power spectrum
 
-def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
+def grid_spectrum(maps: dict[str, np.ndarray],
+                  marks: dict[str, Sequence[tuple[float, float, str]]] | None = None,
+                  shade: tuple[str, float] = ("#ff3b3b", 0.5)) -> Figure:
     """Each map above its power spectrum, with the waves that grid energy counts shaded red.
 
     The spectrum is the power (squared size) of every wave of ``np.fft.fft2`` of the map with its
@@ -627,6 +629,11 @@ def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
     ----------
     maps : dict
         Name -> (H, W) heatmap, H and W divisible by 4.
+    marks : dict, optional
+        Name -> ``(down, across, label)`` frequencies to ring in that map's spectrum, each with
+        its label beside it (cyan), for faint waves the text points to.
+    shade : (colour, alpha), optional
+        The red of the grid's rows and columns and how opaque it is (0.5 by default).
     """
     from matplotlib.colors import to_rgb
 
@@ -655,9 +662,14 @@ def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
         bottom.imshow(logged, cmap="gray", vmin=float(np.percentile(logged, 95)),
                       vmax=float(logged.max()),
                       extent=extent, interpolation="nearest")
-        shade = np.zeros((rows, cols, 4))
-        shade[grid] = (*to_rgb("#ff3b3b"), 0.5)  # red, half see-through: the dots on it still show
-        bottom.imshow(shade, extent=extent, interpolation="nearest")
+        tint = np.zeros((rows, cols, 4))
+        tint[grid] = (*to_rgb(shade[0]), shade[1])  # red, see-through: the dots on it still show
+        bottom.imshow(tint, extent=extent, interpolation="nearest")
+        for down, across, label in (marks or {}).get(name, ()):
+            bottom.scatter([across], [down], s=150, facecolors="none", edgecolors="cyan", lw=1.3)
+            if label:
+                bottom.annotate(label, (across, down), xytext=(0, 9), textcoords="offset points",
+                                ha="center", va="bottom", color="cyan", fontsize=9)
         pad = 3.0  # pixels of margin, so the red row and column at -0.5 (the frame's edge) show
         bottom.set_xlim(extent[0] - pad / cols, extent[1])
         bottom.set_ylim(extent[2], extent[3] - pad / rows)
@@ -672,6 +684,60 @@ def grid_spectrum(maps: dict[str, np.ndarray]) -> Figure:
                          "(the share of the power on red)", fontsize=10)
     fig.text(0.5, -0.01, "Bright: a strong wave. The red rows and columns are the waves that repeat every "
              "2 pixels (±0.5) or 4 pixels (±0.25).", ha="center", va="top", fontsize=10)
+    return fig
+
+
+def stripe_spectra(periods: Sequence[int] = (2, 4, 8), side: int = 16,
+                   shade: tuple[str, float] = ("#ff3b3b", 0.65)) -> Figure:
+    """Stripes that repeat every ``period`` pixels across, each above its power spectrum.
+
+    Each stripe pattern is ``cos(2 pi x / period)`` on a ``side`` × ``side`` grid; its spectrum
+    (``np.fft.fft2``, slowest waves in the middle) has its power in one or two dots at
+    ±1/period cycles per pixel across. Period 2 gives one dot: +0.5 is the same wave as −0.5.
+    The rows and columns :func:`gemlib.explain.grid_energy` counts are shaded as in
+    :func:`grid_spectrum`.
+    """
+    from matplotlib.colors import to_rgb
+
+    if side % 4 or any(side % p for p in periods):
+        raise ValueError(f"side {side} must be divisible by 4 and by every period {tuple(periods)}")
+    x = np.arange(side)
+    freq = np.fft.fftshift(np.fft.fftfreq(side))
+    half = 0.5 / side
+    extent = (freq[0] - half, freq[-1] + half, freq[-1] + half, freq[0] - half)
+    grid = np.zeros((side, side), bool)
+    grid[[side // 4, side // 2, 3 * side // 4], :] = True
+    grid[:, [side // 4, side // 2, 3 * side // 4]] = True
+    grid = np.fft.fftshift(grid)
+    fig, axes = plt.subplots(2, len(periods), figsize=(2.5 * len(periods), 5.4), squeeze=False,
+                             layout="constrained")
+    for j, p in enumerate(periods):
+        stripes = np.cos(2 * np.pi * x / p)[None, :].repeat(side, 0)
+        power = np.fft.fftshift(np.abs(np.fft.fft2(stripes - stripes.mean())) ** 2)
+        top, bottom = axes[0, j], axes[1, j]
+        top.imshow(stripes, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
+        top.set_xticks([])
+        top.set_yticks([])
+        top.set_title(f"repeats every {p} pixels", fontsize=10)
+        bottom.imshow(power, cmap="gray", vmin=0, vmax=float(power.max()), extent=extent,
+                      interpolation="nearest")
+        tint = np.zeros((side, side, 4))
+        tint[grid] = (*to_rgb(shade[0]), shade[1])
+        bottom.imshow(tint, extent=extent, interpolation="nearest")
+        r, c = np.nonzero(power > 1e-9 * power.max())  # the dots, drawn on top of the red
+        bottom.scatter(freq[c], freq[r], s=70, marker="o", color="white", edgecolors="black", lw=0.8,
+                       zorder=3)
+        ticks = [-0.5, -0.25, 0.0, 0.25]
+        bottom.set_xticks(ticks, ["-0.5", "-0.25", "0", "0.25"], fontsize=8)
+        bottom.set_yticks(ticks, ["-0.5", "-0.25", "0", "0.25"], fontsize=8)
+        bottom.set_xlabel("waves across\n(cycles per pixel)", fontsize=9)
+        if j == 0:
+            bottom.set_ylabel("waves down (cycles per pixel)", fontsize=9)
+        dots = sorted({abs(float(f)) for f in freq[power.max(axis=0) > 1e-9 * power.max()]})
+        where = " and ".join(f"±{d:g}" if d < 0.5 else "0.5 (= -0.5)" for d in dots)
+        bottom.set_title(f"its spectrum: {where}", fontsize=9)
+    fig.suptitle("Stripes and their spectra: one bright dot per wave, at 1 / period "
+                 "(red: the waves grid energy counts)", fontsize=10)
     return fig
 
 
@@ -803,6 +869,7 @@ def occlusion_steps(
     stride: int = 8,
     positions: Sequence[tuple[int, int]] | None = None,
     fill: str | float | np.ndarray = "mean",
+    ring: float = 0.0,
 ) -> Figure:
     """Occlusion as it is computed: the patch at three positions, the drop per position, the map.
 
@@ -810,6 +877,9 @@ def occlusion_steps(
     ``stride`` and ``fill``. ``positions`` are (row, column) indexes into that grid; by default
     the top-left corner, the largest drop and the smallest (each drawn once). The last panel spreads the drops back
     onto the pixels (:func:`gemlib.occlusion.spread_drops`): the occlusion map.
+    ``ring`` (optional, in grid cells): above 0, each position is marked on the grid by a thin
+    ring that far outside its cell, so the cell's own colour stays in view; 0 outlines the cell
+    itself, the largest drop thicker.
     """
     arr = np.asarray(image)
     scale = 255.0 if arr.dtype == np.uint8 or arr.max() > 1.5 else 1.0
@@ -841,16 +911,24 @@ def occlusion_steps(
     halo = [patheffects.withStroke(linewidth=4.5, foreground="white")]  # visible on dark red too
     for k, (i, j) in enumerate(positions, start=1):
         largest = (i, j) == best  # the position whose hiding lowers the score most: drawn thicker
-        grid_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
-                                    lw=2.5 if largest else 1.5, path_effects=halo if largest else None))
+        if ring > 0:  # a thin ring outside the cell, white-edged so it shows on dark red and blue
+            grid_ax.add_patch(Rectangle((j - 0.5 - ring, i - 0.5 - ring), 1 + 2 * ring, 1 + 2 * ring,
+                                        fill=False, edgecolor="black", lw=1.0,
+                                        path_effects=[patheffects.withStroke(linewidth=2.5,
+                                                                             foreground="white")]))
+        else:
+            grid_ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="black",
+                                        lw=2.5 if largest else 1.5,
+                                        path_effects=halo if largest else None))
         dx = 2.2 if j < drops.shape[1] / 2 else -2.2  # the label sits beside the cell, toward the middle
         dy = 2.2 if i < drops.shape[0] / 2 else -2.2
         grid_ax.annotate(str(k), xy=(j, i), xytext=(j + dx, i + dy), ha="center", va="center", fontsize=9,
                          fontweight="bold", color="black", annotation_clip=False,
                          bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "0.3", "lw": 0.6},
                          arrowprops={"arrowstyle": "-", "color": "black", "lw": 1.0, "shrinkB": 4})
-    grid_ax.set_title(f"one drop per position ({drops.shape[0]} × {drops.shape[1]})\n"
-                      "thick outline: the largest drop", fontsize=10)
+    marks = f"rings: positions 1-{len(positions)}" if ring > 0 else "thick outline: the largest drop"
+    grid_ax.set_title(f"one drop per position ({drops.shape[0]} × {drops.shape[1]})\n{marks}",
+                      fontsize=10)
     map_ax.imshow(heat, cmap="coolwarm", vmin=-top, vmax=top, interpolation="nearest")
     r, c = rows[best[0]], cols[best[1]]  # the patch of the largest drop, on the map as well
     map_ax.add_patch(Rectangle((c - 0.5, r - 0.5), patch, patch, fill=False, edgecolor="black", lw=2.0,
@@ -1058,4 +1136,50 @@ def local_binary_pattern(example: str = "edge") -> Figure:
     fig.suptitle("A local binary pattern, pixel by pixel; a photo's texture feature is the share "
                  "of its pixels of each kind 0-9", fontsize=11)
     fig.subplots_adjust(top=0.84, bottom=0.03, left=0.02, right=0.98)
+    return fig
+
+
+def opened_corner_legs(turn: float) -> tuple[float, float, float]:
+    """The corner a turn of ``turn`` (a fraction of a full turn, 0 to 0.25) opens in a square
+    frame of side 1: the legs of one open right triangle along the bottom and the left edge, and
+    the share of the frame the four triangles cover (``4 * a * b / 2``)."""
+    theta = 2 * np.pi * float(turn)
+    if not 0 < theta < np.pi / 2:
+        return 0.0, 0.0, 0.0
+    s, c = np.sin(theta), np.cos(theta)
+    a, b = 0.5 * (s + c - 1) / c, 0.5 * (s + c - 1) / s
+    return float(a), float(b), float(2 * a * b)
+
+
+def opened_corners(turns: Sequence[float] = (0.125, 0.03)) -> Figure:
+    """A square photo turned inside its upright frame, one panel per turn: the four corners it
+    opens shaded dark, the two legs of the bottom-left one labelled as fractions of the side."""
+    from matplotlib.patches import Polygon
+
+    fig, axes = plt.subplots(1, len(turns), figsize=(3.0 * len(turns), 3.4), squeeze=False,
+                             layout="constrained")
+    for ax, turn in zip(axes[0], turns):
+        theta = 2 * np.pi * turn
+        a, b, share = opened_corner_legs(turn)
+        frame = Rectangle((-0.5, -0.5), 1, 1, facecolor="0.3", edgecolor="none")
+        ax.add_patch(frame)
+        corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
+        turned = corners @ np.array([[np.cos(theta), np.sin(theta)], [-np.sin(theta), np.cos(theta)]])
+        photo = Polygon(turned, closed=True, facecolor="#cfe0f3", edgecolor="tab:blue", lw=1)
+        ax.add_patch(photo)
+        photo.set_clip_path(frame)
+        ax.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="black", lw=1.5))
+        ax.plot([-0.5, -0.5 + a], [-0.56, -0.56], color="tab:red", lw=2)
+        ax.text(-0.5 + a / 2, -0.6, f"{a:.3f}", color="tab:red", ha="center", va="top", fontsize=10)
+        ax.plot([-0.56, -0.56], [-0.5, -0.5 + b], color="tab:red", lw=2)
+        ax.text(-0.6, -0.5 + b / 2, f"{b:.3f}", color="tab:red", ha="right", va="center",
+                fontsize=10)
+        ax.text(0, 0.55, "side 1", ha="center", va="bottom", fontsize=10)
+        ax.text(0, 0, "turned\nphoto", ha="center", va="center", fontsize=10, color="tab:blue")
+        ax.set_title(f"turned {np.degrees(theta):.0f}° ({turn} of a turn)\n"
+                     f"open: 4 × {a:.3f} × {b:.3f} / 2 = {share:.1%}", fontsize=10)
+        ax.set_xlim(-0.78, 0.62)
+        ax.set_ylim(-0.75, 0.68)
+        ax.set_aspect("equal")
+        ax.axis("off")
     return fig

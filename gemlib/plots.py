@@ -11,24 +11,30 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 #: One colour per saliency method, the same in every figure.
 METHOD_COLOURS = {"gradient": "tab:blue", "smoothgrad": "tab:orange", "vargrad": "tab:green",
                   "random": "tab:grey"}
 
 
-def class_distribution(table: pd.DataFrame, top: int | None = None) -> Figure:
-    """Images per class and split (bar chart) from :func:`gemlib.data.scan`'s table."""
+def class_distribution(
+    table: pd.DataFrame, top: int | None = None, labelsize: float = 7
+) -> Figure:
+    """Images per class and split (bar chart) from :func:`gemlib.data.scan`'s table.
+
+    ``labelsize`` sets the class names' font size; the figure grows with it.
+    """
     counts = table.groupby(["label", "split"]).size().rename("images").reset_index()
     order = counts.groupby("label")["images"].sum().sort_values(ascending=False).index
     if top:
         order = order[:top]
-    height = max(4, 0.14 * len(order))
+    height = max(4, 0.02 * labelsize * len(order))
     fig, ax = plt.subplots(figsize=(8, height))
     hue = "split" if counts["split"].nunique() > 1 else None
     sns.barplot(data=counts[counts["label"].isin(order)], y="label", x="images", hue=hue, order=order, ax=ax)
     ax.set_ylabel("")
-    ax.tick_params(axis="y", labelsize=7)
+    ax.tick_params(axis="y", labelsize=labelsize)
     fig.tight_layout()
     return fig
 
@@ -69,26 +75,36 @@ def size_scatter(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def palette_strips(palettes: dict[str, np.ndarray], cols: int = 3) -> Figure:
-    """One strip of dominant colours per class; ``palettes[label]`` is (k, 3) uint8."""
+def palette_strips(palettes: dict[str, np.ndarray], cols: int = 3, fontsize: float = 6) -> Figure:
+    """One strip of dominant colours per class; ``palettes[label]`` is (k, 3) uint8.
+
+    ``fontsize`` sets the class names' size; rows and label room grow with it.
+    """
     labels = list(palettes)
     rows = int(np.ceil(len(labels) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.2, rows * 0.32), squeeze=False)
+    grow = fontsize / 6
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 3.2 * grow, rows * 0.32 * grow),
+                             squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, label in zip(axes.ravel(), labels):
         ax.imshow(palettes[label][None], aspect="auto")
-        ax.text(-0.02, 0.5, label, transform=ax.transAxes, ha="right", va="center", fontsize=6)
+        ax.text(-0.02, 0.5, label, transform=ax.transAxes, ha="right", va="center",
+                fontsize=fontsize)
     fig.subplots_adjust(left=0.12, wspace=0.6, hspace=0.25)
     return fig
 
 
-def colour_scatter(stats: pd.DataFrame, first: Sequence[str] = (), fontsize: float = 8) -> Figure:
+def colour_scatter(
+    stats: pd.DataFrame, first: Sequence[str] = (), fontsize: float = 8, leaders: bool = False
+) -> Figure:
     """Mean hue against mean saturation per class, points drawn in each class's mean colour.
 
     A label is drawn only where it fits: beside its point (right, left, above or below), inside
     the axes, clear of every other label and point; the others are left out rather than
-    overlapped. The classes in ``first`` are placed before the rest.
+    overlapped. The classes in ``first`` are placed before the rest. With ``leaders``, a class
+    of ``first`` whose label fits nowhere beside its point is labelled further off, joined to
+    its point by a thin line.
     """
     fig, ax = plt.subplots(figsize=(10, 6.5))
     colours = stats[["mean_r", "mean_g", "mean_b"]].to_numpy() / 255.0
@@ -104,11 +120,20 @@ def colour_scatter(stats: pd.DataFrame, first: Sequence[str] = (), fontsize: flo
     order = [i for name in first for i in np.flatnonzero(stats["label"].to_numpy() == name)]
     order += [i for i in range(len(stats)) if i not in order]
     offsets = [(7, -3, "left"), (-7, -3, "right"), (0, 6, "center"), (0, -12, "center")]
+    far = [(r * dx, r * dy, "left" if dx > 0 else "right" if dx < 0 else "center")
+           for r in (18, 28, 40, 54) for dx, dy in
+           ((-1, -1), (-1, 1), (1, -1), (1, 1), (-1, 0), (0, -1), (0, 1), (1, 0))]
+    wanted = set(first)
     for i in order:
-        for dx, dy, ha in offsets:
+        extra = far if leaders and stats["label"].iloc[i] in wanted else []
+        for dx, dy, ha in offsets + extra:
+            line = dict(arrowstyle="-", lw=0.5, color="0.35") if (dx, dy) in {
+                (a, b) for a, b, _ in extra} else None
             text = ax.annotate(stats["label"].iloc[i], tuple(stats[["hue", "saturation"]].iloc[i]),
-                               xytext=(dx, dy), textcoords="offset points", ha=ha, fontsize=fontsize)
-            box = text.get_window_extent(renderer)
+                               xytext=(dx, dy), textcoords="offset points", ha=ha, va="center"
+                               if line else "baseline", fontsize=fontsize, arrowprops=line)
+            text.update_positions(renderer)
+            box = Text.get_window_extent(text, renderer)  # the words only, not the leader
             inside = frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
             clear = all(box.x1 < a or box.x0 > c or box.y1 < b or box.y0 > d
                         for k, (a, b, c, d) in enumerate(taken) if k != i)
@@ -268,6 +293,29 @@ def confusion(matrix: np.ndarray, classes: Sequence[str], title: str = "confusio
     return fig
 
 
+def accuracy_gap(histories: dict[str, pd.DataFrame], window: int = 5) -> Figure:
+    """Training minus validation accuracy, epoch by epoch, as a mean over the last ``window`` epochs.
+
+    Above 0 the training scores pull ahead of validation (overfitting), below 0 validation leads.
+    Runs whose names share the part before the first comma ("augmented, seed 0" and "augmented,
+    seed 1") share a colour and differ in line style.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3.3))
+    recipes: dict[str, int] = {}
+    for name, h in histories.items():
+        recipe = name.split(",")[0]
+        k = recipes.setdefault(recipe, 0)
+        recipes[recipe] += 1
+        gap = (h["accuracy"] - h["val_accuracy"]).rolling(window, min_periods=1).mean()
+        ax.plot(h["epoch"] + 1, gap, color=f"C{list(recipes).index(recipe)}",
+                ls=("-", "--", ":", "-.")[k % 4], label=name)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set(xlabel="epoch", ylabel=f"training − validation accuracy\n(mean of the last {window} epochs)")
+    ax.legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    return fig
+
+
 def learning_rate(schedule: pd.DataFrame) -> Figure:
     """The learning rate per epoch, from :func:`gemlib.train.clock_schedule`."""
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -405,10 +453,15 @@ def saliency_rows(
     cmap: str = "inferno",
     overlay: bool = True,
     colorbar_label: str = "saliency (1 = 99th percentile)",
+    marks: Sequence[tuple[int, str, tuple[float, float, float, float], str]] | None = None,
+    label_fontsize: float = 8,
+    title_fontsize: float = 8,
 ) -> Figure:
     """One row per image: the photo, then per method its heatmap and the heatmap over the photo.
 
     ``colorbar_label`` (optional) names the colour bar; break it over lines for a one-row figure.
+    ``marks`` (optional) draws labelled boxes on panels: each is ``(row, column title, (x, y,
+    width, height) in pixels, label)``, the column title as it heads the figure ("VarGrad").
 
     Column labels (photo, method, method over photo) head the first row; ``row_labels`` (say
     "true: Ruby / explained: Garnet Red") stand, horizontal and wrapped, at the left of each row; one colourbar serves
@@ -427,6 +480,10 @@ def saliency_rows(
         Colour map of the heatmaps.
     overlay : bool
         Add each heatmap blended over its photo (needs ``images``).
+    label_fontsize : float
+        Font size of the row labels (optional; 8 by default, as the column titles).
+    title_fontsize : float
+        Font size of the column titles (optional; 8 by default).
     """
     from gemlib.explain import overlay as blend
 
@@ -453,11 +510,18 @@ def saliency_rows(
             for spine in ax.spines.values():
                 spine.set_visible(False)
             if i == 0:
-                ax.set_title(title, fontsize=8)
+                ax.set_title(title, fontsize=title_fontsize)
         if row_labels is not None:  # horizontal and wrapped, so long labels never collide
             label = "\n".join(textwrap.fill(line, 22) for line in row_labels[i].split("\n"))
-            axes[i, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center",
-                                  labelpad=6)
+            axes[i, 0].set_ylabel(label, fontsize=label_fontsize, rotation=0, ha="right",
+                                  va="center", labelpad=6)
+    titles = [title for title, _, _ in columns]
+    for row, column, (x, y, w, h), text in marks or ():
+        ax = axes[row, titles.index(column)]
+        ax.add_patch(plt.Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor="cyan", lw=1.2))
+        above = y > 0.08 * ax.get_ylim()[0]  # label above the box unless it touches the top
+        ax.text(x + w / 2, y - 1.5 if above else y + h + 0.5, text, color="cyan", fontsize=7,
+                ha="center", va="bottom" if above else "top", fontweight="bold")
     mappable = plt.cm.ScalarMappable(norm=plt.Normalize(0, 1), cmap=cmap)
     fig.colorbar(mappable, ax=axes.ravel().tolist(), shrink=0.8, label=colorbar_label)
     return fig
@@ -503,9 +567,10 @@ def sanity_curves(table: pd.DataFrame,
                       rotation_mode="anchor", fontsize=9)
         ax.axhline(0, color="k", lw=0.5)
         ax.set(title=SIMILARITY_TITLES.get(metric, metric), xlabel="randomised down to")
+    where = " (left panel only)" if len(metrics) > 1 else ""  # the floors are the first metric's
     for m, floor in (floors or {}).items():
         axes[0].axhline(floor, color=METHOD_COLOURS.get(m), ls=":", lw=1.2,
-                        label=f"{m}'s noise floor")
+                        label=f"{m}'s noise floor{where}")
     axes[0].set_ylabel("similarity to the trained model's map")
     if not legend_below:
         axes[0].legend()
@@ -605,6 +670,8 @@ def stone_masks(
     replaced: np.ndarray,
     row_labels: Sequence[str] | None = None,
     cmap: str = "inferno",
+    titles: Sequence[str] | None = None,
+    replaced_too: np.ndarray | None = None,
 ) -> Figure:
     """Per photo: the photo, the mask's outline on it, the map with the outline, the backdrop replaced.
 
@@ -618,16 +685,25 @@ def stone_masks(
         (N, H, W) maps in [0, 1].
     row_labels : sequence of str, optional
         One label per photo.
+    titles : sequence of str, optional
+        The column titles (four, or five with ``replaced_too``).
+    replaced_too : numpy.ndarray, optional
+        (N, H, W, 3) a second replaced backdrop, drawn as a fifth column.
     """
-    titles = ["photo", "mask outline", "map and mask outline", "backdrop replaced"]
+    ncol = 4 if replaced_too is None else 5
+    if titles is None:
+        titles = ["photo", "mask outline", "map and mask outline", "backdrop replaced",
+                  "second backdrop"][:ncol]
     n = len(images)
-    fig, axes = plt.subplots(n, 4, figsize=(7.4, 2.2 * n + 0.3), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(n, ncol, figsize=(1.85 * ncol, 2.2 * n + 0.3), squeeze=False,
+                             layout="constrained")
     for i in range(n):
         for j, ax in enumerate(axes[i]):
             if j == 2:
                 ax.imshow(heatmaps[i], cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
             else:
-                ax.imshow(replaced[i] if j == 3 else images[i], interpolation="nearest")
+                shown = {3: replaced, 4: replaced_too}.get(j, images)
+                ax.imshow(shown[i], interpolation="nearest")
             if j in (1, 2):
                 ax.contour(masks[i].astype(float), levels=[0.5], colors="cyan", linewidths=1.2)
             ax.set_xticks([])
@@ -650,9 +726,9 @@ def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame,
                      label=f"{m} (area {mean_area.loc[m, 'deletion_auc']:.3f})")
         axes[1].plot(g["fraction"], g["insertion"], color=colour,
                      label=f"{m} (area {mean_area.loc[m, 'insertion_auc']:.3f})")
-    axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed (log scale)",
+    axes[0].set(title="deletion (lower is better)", xlabel="fraction of pixels removed\n(linear up to 0.25 %, log scale above)",
                 ylabel=ylabel)
-    axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed (log scale)")
+    axes[1].set(title="insertion (higher is better)", xlabel="fraction of pixels revealed\n(linear up to 0.25 %, log scale above)")
     for ax in axes:
         # most happens in the first few percent: a log axis (linear below 0.25 %) spreads it out
         ax.set_xscale("symlog", linthresh=0.0025)
@@ -664,16 +740,26 @@ def faithfulness_curves(curves: pd.DataFrame, areas: pd.DataFrame,
     return fig
 
 
-def explanation_figure(image: np.ndarray, heatmap: np.ndarray, overlay: np.ndarray, title: str = "") -> Figure:
-    """Photo, heatmap and overlay side by side (the ``explain`` command's figure)."""
+def explanation_figure(image: np.ndarray, heatmap: np.ndarray, overlay: np.ndarray, title: str = "",
+                       colorbar_label: str | None = None) -> Figure:
+    """Photo, heatmap and overlay side by side (the ``explain`` command's figure).
+
+    ``colorbar_label`` (optional) adds a colour bar with that label beside the heatmap, as the
+    other saliency figures have (say "saliency (1 = 99th percentile)"); None draws none.
+    """
     fig, axes = plt.subplots(1, 3, figsize=(9, 3.3))
+    shown = None
     for ax, img, name in zip(axes, (image, heatmap, overlay), ("photo", "VarGrad", "overlay")):
-        ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0, vmax=1 if img.ndim == 2 else None)
+        drawn = ax.imshow(img, cmap="inferno" if img.ndim == 2 else None, vmin=0,
+                          vmax=1 if img.ndim == 2 else None)
+        shown = drawn if name == "VarGrad" else shown
         ax.set_title(name, fontsize=9)
         ax.axis("off")
     if title:
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.93) if title else None)
+    if colorbar_label is not None:
+        fig.colorbar(shown, ax=list(axes), shrink=0.75, pad=0.02, label=colorbar_label)
     return fig
 
 
@@ -755,10 +841,10 @@ def saliency_summary(report: dict) -> Figure:
                 title=f"randomisation ({report['n_images']} photos)\nmap of a fully random network")
     axes[0].legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=1)
     for ax, key, title in ((axes[1], "insertion_minus_random",
-                            "insertion: area minus the random order's\nright of 0 = better than random"),
+                            "insertion\n(area minus the random order's)\nright of 0: better than random"),
                            (axes[2], "deletion_minus_random",
-                            "deletion to black: area minus the random order's\n"
-                            "left of 0 = better than random")):
+                            "deletion to black\n(area minus the random order's)\n"
+                            "left of 0: better than random")):
         stats = [report["faithfulness"][m][key] for m in methods]
         mean = np.array([st["mean"] for st in stats])
         err = np.abs(np.array([st["ci95"] for st in stats]).T - mean)
@@ -833,6 +919,31 @@ def top_classes(top: Sequence[tuple[str, float]], title: str = "top 5 classes") 
     ax.bar_label(bars, labels=[f"{p:.2f}" for p in probs], padding=3, fontsize=9)
     ax.set(xlim=(0, 1.15), xlabel="probability", title=title)
     ax.tick_params(labelsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def nearest_similarity(groups: dict[str, np.ndarray], marks: dict[str, float] | None = None,
+                       bins: int = 30) -> Figure:
+    """Overlaid histograms of each photo's similarity to its nearest training photo, one per group.
+
+    Each histogram is scaled to the share of its group (groups differ in size); ``marks``
+    (optional) draws a labelled vertical line per named value, say one photo's similarity.
+    """
+    if not groups or any(len(v) == 0 for v in groups.values()):
+        raise ValueError("nearest_similarity: give at least one non-empty group of similarities")
+    values = np.concatenate([np.asarray(v, float) for v in groups.values()])
+    edges = np.linspace(values.min(), values.max(), bins + 1)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    for (name, v), colour in zip(groups.items(), ("tab:blue", "tab:orange", "tab:green")):
+        v = np.asarray(v, float)
+        ax.hist(v, bins=edges, weights=np.full(len(v), 1 / len(v)), alpha=0.55, color=colour,
+                label=f"{name} ({len(v)})")
+    for (name, value), style in zip((marks or {}).items(), ("-", "--", ":")):
+        ax.axvline(value, color="black", ls=style, lw=1.5, label=f"{name}: {value:.2f}")
+    ax.set(xlabel="cosine similarity to the nearest training photo", ylabel="share of the group")
+    ax.legend(fontsize=9, loc="upper left")
+    ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
 
@@ -1000,7 +1111,7 @@ def strands(summary: pd.DataFrame) -> Figure:
     if missing:
         raise ValueError(f"strands: summary lacks the columns {missing}: give {need}")
     y = np.arange(len(summary))[::-1]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 0.7 * len(summary) + 1.9), sharey=True)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11.2, 0.7 * len(summary) + 1.9), sharey=True)
     left.scatter(summary["seed 0"], y, s=80, color="tab:blue", label="seed 0 (shipped)", zorder=3)
     left.scatter(summary["seed 1"], y, s=80, facecolor="white", edgecolor="tab:blue", lw=1.8,
                  label="seed 1", zorder=3)
@@ -1022,12 +1133,48 @@ def strands(summary: pd.DataFrame) -> Figure:
     right.scatter(summary["noise floor"], y, marker="|", s=600, color="black", lw=2.5,
                   label="noise floor (two draws of one map)", zorder=3)
     right.set(xlim=(0, 1), xlabel="Spearman rank correlation")
-    right.set_title("VarGrad: how much survives random weights", fontsize=10.5)
-    right.legend(fontsize=9, loc="lower right", bbox_to_anchor=(1.0, 1.12), ncol=1)
+    right.set_title("VarGrad: trained vs random weights (lower is better)", fontsize=10.5)
+    # below the panel, under its axis label, so that it covers no bar and floats over no title
+    right.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1)
     for ax in (left, right):
         ax.tick_params(labelsize=10)
         ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
+    return fig
+
+
+def seed_dots(scores: dict[str, dict[tuple[str, int], float]], unit: str = "%") -> Figure:
+    """Each training run as one dot: a panel per score, a row per recipe, a marker per seed.
+
+    ``scores`` maps a score's name (say "test top-1") to ``{(recipe, seed): value}``; each row
+    joins its recipe's seeds by a grey line, so the spread between seeds and the gap between
+    recipes are seen on one axis.
+    """
+    markers = ["o", "s", "^", "D"]
+    fig, axes = plt.subplots(1, len(scores), figsize=(4.2 * len(scores), 2.4), squeeze=False,
+                             layout="constrained")
+    for ax, (title, runs) in zip(axes[0], scores.items()):
+        recipes = list(dict.fromkeys(r for r, _ in runs))
+        seeds = sorted({s for _, s in runs})
+        y = {r: len(recipes) - 1 - i for i, r in enumerate(recipes)}
+        for r in recipes:
+            values = [runs[r, s] for s in seeds if (r, s) in runs]
+            ax.plot([min(values), max(values)], [y[r]] * 2, color="0.7", lw=2, zorder=1)
+        for k, s in enumerate(seeds):  # later seeds hollow and larger: a dot hidden shows through
+            found = [r for r in recipes if (r, s) in runs]
+            colour = f"C{k}"
+            ax.scatter([runs[r, s] for r in found], [y[r] for r in found], s=70 + 40 * k,
+                       zorder=3 + k, marker=markers[k % len(markers)], lw=1.8,
+                       facecolors=colour if k == 0 else "none", edgecolors=colour,
+                       label=f"seed {s}")
+        values = np.array(list(runs.values()), dtype=float)
+        pad = max(1.0, 0.15 * float(np.ptp(values)))
+        ax.set(xlim=(values.min() - pad, values.max() + pad), ylim=(-0.6, len(recipes) - 0.4),
+               yticks=list(y.values()), yticklabels=list(y), xlabel=f"{title} ({unit})")
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(labelsize=10)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=9)
     return fig
 
 
@@ -1059,5 +1206,33 @@ def joint_vs_separate(images: Sequence[np.ndarray], titles: Sequence[str]) -> Fi
         row[4].set_ylim(0, 1.05)
         row[4].set_title("joint: colour cells used", fontsize=10)
         row[4].tick_params(axis="y", labelsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def prediction_grid(images: Sequence[np.ndarray], labels: Sequence[int], probabilities: np.ndarray,
+                    classes: Sequence[str], k: int = 3, cols: int = 5, size: float = 2.2) -> Figure:
+    """Photos with their true class and the model's ``k`` most probable classes beneath.
+
+    ``probabilities`` holds one row per photo (e.g. :func:`gemlib.evaluate.softmax` of the logits).
+    A photo's title is green when its most probable class is the true one, red when not; the
+    true class is marked with a ✓ wherever it appears among the ``k``.
+    """
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * size, rows * (size + 0.2 * (k + 2))),
+                             squeeze=False)
+    for ax in axes.ravel()[len(images):]:
+        ax.axis("off")
+    for ax, image, label, probs in zip(axes.ravel(), images, labels, probabilities):
+        ax.imshow(image)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        top = np.argsort(probs)[::-1][:k]
+        lines = [f"{'✓ ' if c == label else ''}{classes[c]} {probs[c]:.2f}" for c in top]
+        colour = "tab:green" if top[0] == label else "tab:red"
+        ax.set_title(f"true: {classes[label]}", fontsize=10, color=colour, fontweight="bold")
+        ax.set_xlabel("\n".join(lines), fontsize=9.5)
     fig.tight_layout()
     return fig

@@ -137,6 +137,106 @@ def _angle_gap(a: float, b: float) -> float:
 # 01 data exploration
 
 
+def _left_out_by_class(root: Any) -> tuple[dict, dict, dict, dict]:
+    """Per class: training files left out (all), as twins of a test photo, their test twins, and
+    the extra identical copies (which are not counted as left out)."""
+    import warnings
+    from collections import Counter
+    from pathlib import Path
+
+    from gemlib import data
+
+    root = Path(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", data.LeftOutWarning)
+        _, dropped, _, copies = data.split_files(root, data.class_names(root / "train"),
+                                                 return_copies=True)
+    tests = sorted(str(p) for p in (root / "test").rglob("*") if p.is_file())
+    twin = data.has_twin(dropped, tests)
+    test_twins = [t for t, hit in zip(tests, data.has_twin(tests, dropped)) if hit]
+    label = lambda p: Path(p).parent.name  # noqa: E731
+    return (Counter(map(label, dropped)), Counter(label(p) for p, t in zip(dropped, twin) if t),
+            Counter(map(label, test_twins)), Counter(map(label, copies)))
+
+
+@_register("01", 1, "put `{class name: number of training photos left out}` in `answer`, "
+           "both reasons together (classes with none may be left out)", "root=root", "left out")
+def left_out_by_class(answer: Any, root: Any) -> Verdict:
+    """Training photos `split_files` leaves out, per class (twins of test photos and copies
+    under two classes)."""
+    if not isinstance(answer, dict):
+        return _not_yet("`answer` should be a dict, `{'Pearl': count, ...}`, one entry per class")
+    ref, twins, test_twins, copies = _left_out_by_class(root)
+    given = {}
+    for name, value in answer.items():
+        count = _number(value)
+        if count is None:
+            return _not_yet(f"give {name!r} one number, the count of its training photos left out")
+        if count:
+            given[name] = count
+    if given == {k: v for k, v in ref.items() if v}:
+        return _right()
+    slips = [
+        (twins, "counts only the twins of test photos: add the copies filed under two classes"),
+        (ref - twins, "counts only the copies under two classes: add the twins of test photos"),
+        (ref + test_twins, "counts the test photos too: only training photos are left out "
+         "(`dropped` lists them)"),
+        (ref + copies, "counts the extra identical copies too: of those one is kept, and "
+         "`split_files` does not list them in `dropped`"),
+    ]
+    for wrong, hint in slips:
+        if given == {k: v for k, v in wrong.items() if v}:
+            return _not_yet(f"your count {hint}")
+    if sum(given.values()) == sum(ref.values()):
+        return _not_yet("the total is right but the classes are not: take each file's class from "
+                        "its folder, `Path(f).parent.name`")
+    return _not_yet("not the files `split_files` leaves out: count its second result, `dropped`, "
+                    "by the class folder each file sits in")
+
+
+def _groups_at(table: Any, distances: tuple[int, ...]) -> dict[int, set]:
+    """Duplicate groups (sets of paths) as ``data.find_duplicates(table, near=True,
+    max_distance=d)`` forms them, for each ``d``, hashing every photo once."""
+    from gemlib import data
+
+    exact = [frozenset(g["path"]) for _, g in table.groupby("sha1") if len(g) > 1]
+    readable = table[table["readable"]]
+    hashes = [data.perceptual_hash(p) or 0 for p in readable["path"]]
+    found = {}
+    for d in distances:
+        near = [readable.iloc[m] for m in data._close_groups(hashes, d)]
+        found[d] = exact + [frozenset(g["path"]) for g in near if g["sha1"].nunique() > 1]
+    return found
+
+
+@_register("01", 2, "put the number of groups the 8-bit search finds beyond the 4-bit one in "
+           "`answer` (one whole number)", "table=table", "more groups")
+def extra_groups(answer: Any, table: Any) -> Verdict:
+    """How many more duplicate groups `find_duplicates` forms at 8 bits than at 4 (near=True)."""
+    count = _number(answer)
+    if count is None or count != int(count):
+        return _not_yet("`answer` should be one whole number: the groups at 8 bits less those at 4")
+    found = _groups_at(table, (4, 8))
+    four, eight = found[4], found[8]
+    exact = sum(1 for _, g in table.groupby("sha1") if len(g) > 1)
+    if count == len(eight) - len(four):
+        return _right()
+    slips = [
+        (len(eight), "is the number of groups at 8 bits: subtract the number at 4 bits"),
+        (len(four) - len(eight), "is the wrong way round: the 8-bit search finds more groups"),
+        (len(set(eight) - set(four)), "is the number of 8-bit groups that differ from every 4-bit "
+         "group, grown old groups included: how many more groups is one count less the other"),
+        (len(eight) - exact, "compares with the exact copies only: the 4-bit search is "
+         "`find_duplicates(table, near=True)`, near duplicates included"),
+    ]
+    for wrong, hint in slips:
+        if count == wrong:
+            return _not_yet(f"your count {hint}")
+    return _not_yet("not the difference of the two searches: count the rows of "
+                    "`find_duplicates(table, near=True, max_distance=8)` and of the same call "
+                    "with the default 4 bits")
+
+
 @_register("01", 3, "put `{class name: grey share}` for the three least and the three most "
            "saturated classes in `answer` (shares between 0 and 1)", "gems=gems", "nearly grey")
 def grey_shares(answer: Any, gems: Any) -> Verdict:
@@ -440,6 +540,9 @@ def _conv_slip(conv: Any, kernel: int, filters: int, where: str) -> str | None:
         return (f"{where} has strides={tuple(conv.strides)}: the block keeps height and width "
                 "(stride 1); the max-pool after the stage halves them")
     if conv.use_bias:
+        if "skip" in where or "convolution 2" in where:  # feeds the +, not a BatchNorm
+            return (f"{where} has a bias: use_bias=False. Its output goes into the +, and the next "
+                    "block's BatchNorm, after the +, subtracts the mean, which cancels any bias")
         return (f"{where} has a bias: use_bias=False, since the next BatchNorm subtracts the "
                 "mean and adds its own learned shift, which cancels any bias")
     if getattr(conv.activation, "__name__", "linear") != "linear":
@@ -699,6 +802,76 @@ def best_epoch_and_window(answer: Any, seed1_card: dict, length: int = 10) -> Ve
                     "`val_accuracy` is highest (`rolling(10).mean()`, then `idxmax()`, plus 1)")
 
 
+@_register("03", 5, "put your table in `answer`: a DataFrame with the minutes elapsed as its index "
+           "and one column per budget, '55 min' and '30 min' (peak 2e-3, a step past the warm-up)",
+           "", "learning rate")
+def budget_rates(answer: Any, peak: float = 2e-3) -> Verdict:
+    """The learning rate of a 55- and a 30-minute budget at the minutes in the index.
+
+    Each column is compared with :func:`gemlib.train.budget_learning_rate` at its budget, a step
+    long past the warm-up; the index may be rounded to a tenth of a minute.
+    """
+    import re
+
+    import pandas as pd
+
+    from gemlib import train
+
+    if not isinstance(answer, pd.DataFrame):
+        return _not_yet("`answer` should be a pandas DataFrame: the minutes as its index, one "
+                        "column per budget")
+    budgets: dict[int, Any] = {}
+    for column in answer.columns:
+        numbers = [int(n) for n in re.findall(r"\d+", str(column))]
+        if len(numbers) == 1 and numbers[0] in (30, 55):
+            budgets[numbers[0]] = column
+    if set(budgets) != {30, 55}:
+        return _not_yet("name the columns by their budgets, '55 min' and '30 min'")
+    try:
+        minutes = np.asarray(answer.index, dtype=np.float64)
+    except (TypeError, ValueError):
+        return _not_yet("the index should be the minutes elapsed, as numbers")
+    if len(minutes) < 5:
+        return _not_yet("take more moments: at least 5 rows, spread over the 55 minutes")
+    if minutes.max() > 60:
+        return _not_yet("the index runs past 60: put the minutes elapsed in it, not seconds")
+
+    def rates(budget: float, scale: float = 60.0, over: float = 60.0) -> np.ndarray:
+        return np.array([train.budget_learning_rate(peak, 10**6, 1, scale * m, over * budget)
+                         for m in minutes])
+
+    mine = {b: _array(answer[budgets[b]]) for b in (55, 30)}
+    if any(v is None or not np.isfinite(v).all() for v in mine.values()):
+        return _not_yet("every cell of the table should be a learning rate, a number")
+    tol = 0.005 * peak
+
+    def same(a: np.ndarray, b: np.ndarray) -> bool:
+        return bool(np.abs(a - b).max() <= tol)
+
+    if all(same(mine[b], rates(b)) for b in (55, 30)):
+        return _right()
+    if same(mine[55], rates(30)) and same(mine[30], rates(55)):
+        return _not_yet("the two columns are swapped: each budget's rates belong under its name")
+    def mostly(a: np.ndarray, b: np.ndarray) -> bool:  # a rounded index moves a steep curve
+        return bool(np.median(np.abs(a - b)) <= tol)
+
+    if all(mostly(mine[b], rates(b, scale=1.0)) for b in (55, 30)) or all(
+            mostly(mine[b], rates(b, over=1.0)) for b in (55, 30)):
+        return _not_yet("give `elapsed` and `budget` in the same unit, seconds (60 × minutes)")
+    factor = float(np.median(np.concatenate([mine[b] / rates(b) for b in (55, 30)])))
+    if factor > 0 and all(np.abs(mine[b] - factor * rates(b)).max() <= tol * max(1.0, factor)
+                          for b in (55, 30)):
+        if 0.09 < factor < 0.999:
+            return _not_yet("every rate is the same share of the right one: your `step` is "
+                            "inside the warm-up (take one long past it, e.g. 10_000), or the "
+                            "peak is not the shipped run's, `peak=2e-3`")
+        return _not_yet("the shape is right but the height is not: use the shipped run's peak, "
+                        "`peak=2e-3`")
+    return _not_yet("some rates differ from `train.budget_learning_rate` at those minutes: pass "
+                    "the peak, a step past the warm-up, the warm-up's steps, then the seconds "
+                    "elapsed and the budget in seconds")
+
+
 @_register("03", 6, "put the 2,000 resampled gaps (seed 1's top-1 accuracy minus seed 0's on each "
            "resample, as shares, in the order drawn) in `answer`: an array of shape (2000,)",
            "logits=logits, seed1_logits=seed1_logits, labels=test.test.labels", "paired bootstrap")
@@ -752,6 +925,84 @@ def seed_gap_resamples(answer: Any, logits: np.ndarray, seed1_logits: np.ndarray
 
 # ---------------------------------------------------------------------------------------------
 # 04 evaluation
+
+
+@_register("04", 1, "put `{'prediction': your three guesses (class names), 'recall': a table with "
+           "the columns 'colour' and 'greyscale', one row per class}` in `answer`; the guesses first",
+           "model=model, images=gems.test.images, labels=gems.test.labels, "
+           "predicted=predicted, classes=gems.classes", "survive greyscale")
+def greyscale_survivors(answer: Any, model: Any, images: np.ndarray, labels: np.ndarray,
+                        predicted: np.ndarray, classes: list[str]) -> Verdict:
+    """Per-class recall in colour and in greyscale, indexed by class, after three named guesses.
+
+    ``predicted`` are the CNN's classes on the untouched photos; rounding to 2 decimals passes.
+    """
+    import pandas as pd
+
+    from gemlib import colour, evaluate
+
+    classes = list(classes)
+    if not isinstance(answer, dict) or not answer.get("prediction"):
+        return _not_yet("write your three guesses first: `answer = {'prediction': [three class "
+                        "names]}`; measure after that")
+    guesses = answer["prediction"]
+    if isinstance(guesses, str) or len(list(guesses)) != 3:
+        return _not_yet("`answer['prediction']` should be a list of three class names")
+    unknown = [g for g in guesses if g not in classes]
+    if unknown:
+        return _not_yet(f"{unknown[0]!r} is not a class name: spell the guesses as "
+                        "`gems.classes` does ('Garnet Red', not 'red garnet')")
+    table = answer.get("recall")
+    if table is None:
+        return _not_yet("guesses recorded; now put the per-class recall table in answer['recall']")
+    if not isinstance(table, pd.DataFrame) or not {"colour", "greyscale"} <= set(table.columns):
+        return _not_yet("answer['recall'] should be a DataFrame with the columns 'colour' and "
+                        "'greyscale'")
+    if len(table) != len(classes):
+        return _not_yet(f"your table has {len(table)} rows: one row per class, {len(classes)} in "
+                        "all (`head()` is for looking, not for the answer)")
+    if set(map(str, table.index)) != set(classes):
+        return _not_yet("index the rows by class name (`.set_index('class')`): "
+                        "`per_class_table` sorts its rows by F1, so rows matched by position "
+                        "belong to different classes in colour and in greyscale")
+    grey = evaluate.predict_logits(model, colour.to_greyscale(np.asarray(images))).argmax(1)
+    labels = np.asarray(labels)
+
+    def score(pred: np.ndarray, column: str) -> pd.Series:
+        return evaluate.per_class_table(labels, pred, classes).set_index("class")[column]
+
+    def near(column: str, reference: pd.Series) -> bool:
+        try:
+            got = table[column].astype(float).reindex(reference.index).to_numpy()
+        except (TypeError, ValueError):
+            return False
+        return _close(got, reference.to_numpy(), rtol=0.0, atol=0.0051)
+
+    want = {"colour": score(np.asarray(predicted), "recall"), "greyscale": score(grey, "recall")}
+    if near("colour", want["colour"]) and near("greyscale", want["greyscale"]):
+        hits = sum(float(want["greyscale"][g]) > 0 for g in guesses)
+        return _right(f"({hits} of your three guesses keep some recall in greyscale.)")
+    if near("colour", want["greyscale"]) and near("greyscale", want["colour"]):
+        return _not_yet("the two columns are swapped: the untouched photos under 'colour'")
+    try:
+        in_percent = float(table[["colour", "greyscale"]].astype(float).to_numpy().max()) > 1
+    except (TypeError, ValueError):
+        in_percent = False
+    if in_percent:
+        return _not_yet("your recalls look like percent: give shares 0-1, as `per_class_table`")
+    if near("greyscale", want["colour"]):
+        return _not_yet("your 'greyscale' column is the colour recall: predict on "
+                        "`colour.to_greyscale(gems.test.images)`, then score those predictions")
+    for column, name in (("precision", "precision"), ("f1", "F1")):
+        if near("greyscale", score(grey, column)) or near("colour", score(np.asarray(predicted),
+                                                                           column)):
+            return _not_yet(f"that is {name}: the exercise asks for recall, the share of each "
+                            "class's photos the model finds")
+    if not near("colour", want["colour"]):
+        return _not_yet("your 'colour' column is not the CNN's recall on the untouched test "
+                        "photos (`predicted`)")
+    return _not_yet("your 'greyscale' column is not the recall on the greyscale photos: every "
+                    "test photo through `colour.to_greyscale`, predicted by the same model")
 
 
 @_register("04", 3, "put `{'prediction': your guess, 'measured': the test top-1}` in `answer`, "
@@ -1084,6 +1335,48 @@ def runner_up_against_floor(answer: Any, model: Any, images: np.ndarray, predict
                     "its defaults, seed 0), compared with `sanity.map_similarity(...)[\"spearman_abs\"]`")
 
 
+@_register("05", 3, "put your gradient × input map of the first photo (the shape of `images[0]`) in "
+           "`answer`", "grad=grad, image=images[0]", "Predict, then draw")
+def gradient_times_input(answer: Any, grad: np.ndarray, image: np.ndarray) -> Verdict:
+    """The first tape cell's gradient times the photo itself, no noise: ``grad * images[0]``.
+
+    A leading axis of 1 (the batch the figure is drawn from) passes too.
+    """
+    from gemlib import explain
+
+    a = _array(answer)
+    if a is None:
+        return _not_yet("`answer` should be a NumPy array (`.numpy()` turns a tensor into one)")
+    g, x = np.asarray(grad, np.float64), np.asarray(image, np.float64)
+    reference = g * x
+    if a.shape == (1, *reference.shape):
+        a = a[0]
+    if a.shape != reference.shape:
+        if a.shape in {reference.shape[:-1], (1, *reference.shape[:-1])}:
+            if _close(a.reshape(reference.shape[:-1]),
+                      explain.to_heatmap(reference[None])[0], rtol=1e-3):
+                return _not_yet("that is the heatmap drawn from the map: put the map itself, before "
+                                "`explain.to_heatmap`, in `answer`")
+            return _not_yet(f"your array has shape {a.shape}: keep the three channels, one product "
+                            "per pixel and channel")
+        return _not_yet(f"your array has shape {a.shape} but the photo is {reference.shape}: one "
+                        "product per pixel and channel")
+    if _close(a, reference, rtol=1e-4):
+        return _right("Is it bright where you predicted?")
+    if _close(a, g, rtol=1e-4):
+        return _not_yet("that is the gradient alone: multiply it by the photo, `images[0]`")
+    if _close(a, reference / 255.0, rtol=1e-4):
+        return _not_yet("you scaled the photo to 0-1: the model takes pixel values 0-255, so "
+                        "multiply by `images[0]` as it is")
+    if _close(a, np.abs(g) * x, rtol=1e-4):
+        return _not_yet("that multiplies the gradient's absolute value: keep its sign, "
+                        "`grad * images[0]`")
+    if _close(a, g + x, rtol=1e-4):
+        return _not_yet("that adds the photo to the gradient: multiply them")
+    return _not_yet("not this map: the first tape cell's `grad` times the first photo, pixel by "
+                    "pixel and channel by channel, with no noise")
+
+
 # ---------------------------------------------------------------------------------------------
 # 06 trusting the maps
 
@@ -1235,6 +1528,141 @@ def deletion_with_blur(answer: Any, model: Any, image: np.ndarray, heat: np.ndar
                     "`np.trapezoid` over the fractions")
 
 
+NOISE_LEVELS = (0.05, 0.15, 0.3, 1.0)  # exercise 1's four noise levels
+
+
+def _by_key(answer: Any, aliases: dict) -> dict | None:
+    """A dict, Series or DataFrame (columns) as ``{canonical key: value}``; None if not one."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover
+        pd = None
+    if pd is not None and isinstance(answer, pd.DataFrame):
+        answer = ({k: v for k, v in answer["mean"].items()} if "mean" in answer.columns
+                  else {k: answer[k].to_numpy() for k in answer.columns})
+    elif pd is not None and isinstance(answer, pd.Series):
+        answer = dict(answer.items())
+    if not isinstance(answer, dict):
+        return None
+    out = {}
+    for k, v in answer.items():
+        key = aliases.get(k.lower() if isinstance(k, str) else k, k)
+        if isinstance(key, (int, float, np.floating, np.integer)) and not isinstance(key, bool):
+            key = round(float(key), 6)
+        out[key] = v
+    return out
+
+
+@_register("06", 1, "put the grid energies in `answer`, as `{noise: [one per photo]}` for the "
+           "noise levels 0.05, 0.15, 0.3 and 1.0",
+           "model=model, images=images[:3], targets=predicted[:3]", "noise")
+def grid_energy_by_noise(answer: Any, model: Any, images: np.ndarray, targets: np.ndarray) -> Verdict:
+    """Grid energy of |VarGrad| summed over the channels, 50 copies, seed 0, at four noise levels."""
+    from gemlib import explain
+
+    given = _by_key(answer, {})
+    if given is None:
+        return _not_yet("`answer` should be a dict from each noise level to its grid energies "
+                        "(or a DataFrame with one column per noise level)")
+    if set(given) != set(NOISE_LEVELS):
+        return _not_yet("`answer` needs exactly the four noise levels 0.05, 0.15, 0.3 and 1.0 as "
+                        "its keys, each with one grid energy per photo")
+    n = len(images)
+    values = {k: _array(v) for k, v in given.items()}
+    if any(v is None or v.shape != (n,) for v in values.values()):
+        return _not_yet(f"each noise level needs {n} grid energies, one per photo, as numbers")
+    images, targets = np.asarray(images), np.asarray(targets)
+
+    def maps(method: str, noise: float) -> np.ndarray:
+        run = explain.vargrad if method == "vargrad" else explain.smoothgrad
+        return _model_maps(model, (method, noise, images, targets),
+                           lambda: run(model, images, targets, n_samples=50, noise=noise, seed=0))
+
+    def energies(method: str = "vargrad", score: str = "abs") -> dict:
+        def one(m: np.ndarray) -> np.ndarray:
+            return np.abs(m).sum(-1) if score == "abs" else explain.to_heatmap(m)
+        return {s: np.asarray(explain.grid_energy(one(maps(method, s))), np.float64)
+                for s in NOISE_LEVELS}
+
+    def same(ref: dict) -> bool:  # exact, or rounded to 3 decimals as the table prints it
+        return all(np.abs(values[s] - ref[s]).max() <= 1e-4 * max(1e-3, np.abs(ref[s]).max()) or
+                   np.abs(values[s] - np.round(ref[s], 3)).max() <= 1e-9 for s in NOISE_LEVELS)
+
+    ref = energies()
+    if same(ref):
+        return _right("Compare the σ = 1.0 values with white noise's and the untrained 5 × 5 "
+                      "stem's (section 1), then with your prediction")
+    if same(energies(score="heatmap")):
+        return _not_yet("you scored the drawn heatmaps (`explain.to_heatmap` clips the brightest "
+                        "1 %): score `np.abs(maps).sum(-1)` instead")
+    if same(energies(method="smoothgrad")):
+        return _not_yet("those are SmoothGrad's maps: the exercise asks for VarGrad "
+                        "(`explain.vargrad`)")
+    swapped = [a for a in NOISE_LEVELS for b in NOISE_LEVELS
+               if a != b and np.abs(values[a] - ref[b]).max() <= 1e-4 * max(1e-3, np.abs(ref[b]).max())]
+    if swapped:
+        return _not_yet("some values sit under the wrong noise level: pair each key with the "
+                        "maps drawn at that `noise`")
+    if all(np.abs(values[s] - ref[s]).max() <= 0.3 * max(1e-3, np.abs(ref[s]).max())
+           for s in NOISE_LEVELS):
+        return _not_yet("close, but not equal: use `n_samples=50` and `seed=0` in "
+                        "`explain.vargrad`, and the first three photos with their predicted classes")
+    return _not_yet("for each noise level, draw VarGrad maps with that `noise`, take "
+                    "`np.abs(...).sum(-1)` and score them with `explain.grid_energy`")
+
+
+@_register("06", 4, "put the two mean changes in `answer`, as `{'nearer': mean, 'farther': mean}` "
+           "(the kept photos below and above the median distance from mid grey)",
+           'images=gems.test.images, changes=changes["grey"]', "median")
+def backdrop_distance_split(answer: Any, images: np.ndarray, changes: Any) -> Verdict:
+    """Mean ``change`` of the kept photos at or below and above the median backdrop distance."""
+    from gemlib import backdrop
+
+    given = _by_key(answer, {"nearer": "nearer", "farther": "farther", False: "nearer",
+                             True: "farther"})
+    if given is None or set(given) != {"nearer", "farther"}:
+        return _not_yet("`answer` should be `{'nearer': mean, 'farther': mean}` (or the groupby's "
+                        "result, indexed False and True)")
+    a = {k: _number(v) for k, v in given.items()}
+    if any(v is None for v in a.values()):
+        return _not_yet("each of 'nearer' and 'farther' should be one number, a mean change")
+    images = np.asarray(images)
+    colours = np.stack([backdrop.border_colour(x) for x in images])
+
+    def split(centre: float = 128.0, drop: bool = True, kept_median: bool = True,
+              sign: float = 1.0) -> dict:
+        distance = np.linalg.norm(colours - centre, axis=1)
+        kept = changes[~changes["mask_failed"].to_numpy()] if drop else changes
+        d = distance[kept["image"].to_numpy()]
+        farther = d > np.median(d if kept_median else distance)
+        change = sign * kept["change"].to_numpy()
+        return {"nearer": float(change[~farther].mean()), "farther": float(change[farther].mean())}
+
+    def same(ref: dict) -> bool:
+        return all(abs(a[k] - ref[k]) <= 1e-6 or abs(a[k] - round(ref[k], 3)) <= 1e-9
+                   for k in ("nearer", "farther"))
+
+    ref = split()
+    if same(ref):
+        return _right("Do the farther photos lose more? Compare with your prediction")
+    if same({"nearer": ref["farther"], "farther": ref["nearer"]}):
+        return _not_yet("your two means are swapped: 'farther' is the half above the median "
+                        "distance")
+    if same(split(sign=-1.0)):
+        return _not_yet("the sign is flipped: `change` is after minus before, so a loss is "
+                        "negative; use the column as it is")
+    if same(split(drop=False)):
+        return _not_yet("drop the photos whose mask failed (`mask_failed`) before splitting")
+    if same(split(centre=0.0)):
+        return _not_yet("that is the distance from black: subtract mid grey, (128, 128, 128), "
+                        "from each colour first")
+    if same(split(kept_median=False)):
+        return _not_yet("take the median over the kept photos' distances, not over all photos")
+    return _not_yet("each photo's `backdrop.border_colour`, its distance from (128, 128, 128) "
+                    "with `np.linalg.norm`, then the mean `change` of the kept photos at or "
+                    "below and above the median distance")
+
+
 # ---------------------------------------------------------------------------------------------
 # 07 transfer
 
@@ -1251,6 +1679,68 @@ def _leaf_layers(model: Any) -> list:
 
 def _size(weights: list) -> int:
     return int(sum(np.prod(w.shape) for w in weights))
+
+
+@_register("07", 1, "put a table of per-style test recall in `answer`: a pandas DataFrame indexed "
+           "by style name, with the columns 'scratch' and 'transfer'",
+           "logits=logits, labels=arch.test.labels, classes=arch.classes", "compare recall")
+def per_style_recall(answer: Any, logits: dict, labels: np.ndarray, classes: list) -> Verdict:
+    """Each model's recall per style on the test photos, from its predicted class.
+
+    ``logits`` maps "scratch" and "transfer" to test logits. Further columns (a difference, say)
+    are allowed; rows are matched by style name, so any order is fine.
+    """
+    import pandas as pd
+
+    from gemlib import evaluate
+
+    names = ("scratch", "transfer")
+    if not isinstance(answer, pd.DataFrame):
+        return _not_yet("`answer` should be a pandas DataFrame: one row per style, a column per "
+                        "model ('scratch' and 'transfer')")
+    missing = [n for n in names if n not in answer.columns]
+    if missing:
+        return _not_yet(f"your table has no column {missing[0]!r}: name the columns after the "
+                        "models, 'scratch' and 'transfer'")
+    if ("recall" in answer.columns or "precision" in answer.columns
+            or any(np.ndim(answer[n]) != 1 for n in names)):
+        return _not_yet("keep one recall column per model: take `['recall']` of each model's "
+                        "`per_class_table` and put the two side by side")
+    labels = np.asarray(labels)
+    tables = {n: evaluate.per_class_table(labels, np.asarray(logits[n]).argmax(1), list(classes))
+              .set_index("class") for n in names}
+    if len(answer) != len(classes):
+        return _not_yet(f"your table has {len(answer)} rows: give one per style ({len(classes)})")
+    if set(map(str, answer.index)) != set(classes):
+        return _not_yet("index the rows by style name (`.set_index('class')` on each "
+                        "`per_class_table`), so the two models' rows line up style by style")
+    got = {n: _array(answer[n].reindex(list(classes))) for n in names}
+    if any(g is None or not np.isfinite(g).all() for g in got.values()):
+        return _not_yet("each model's column should hold one number per style, for every style")
+
+    def same(column: str, flip: bool = False, scale: float = 1.0) -> bool:
+        return all(np.allclose(got[n], scale * tables[names[1 - i] if flip else n][column]
+                               .reindex(list(classes)).to_numpy(np.float64), atol=1e-6)
+                   for i, n in enumerate(names))
+
+    if same("recall"):
+        return _right("Which styles lose most, and are the gains larger than a photo or two "
+                      "of a style's test photos?")
+    if same("recall", scale=100):
+        return _not_yet("your recalls are in %: give them as shares between 0 and 1")
+    if same("recall", flip=True):
+        return _not_yet("your two columns are swapped: 'scratch' goes with logits['scratch']")
+    if same("precision"):
+        return _not_yet("that is precision (of the photos given a style, the share right); recall "
+                        "is of the photos of a style, the share found: take the 'recall' column")
+    if same("f1"):
+        return _not_yet("that is the F1 score: take the 'recall' column of `per_class_table`")
+    if any(np.allclose(got[n], tables[n]["recall"].to_numpy(np.float64), atol=1e-6) for n in names):
+        return _not_yet("the values are right but in another order than the style names: "
+                        "`per_class_table` sorts its rows by F1, so index each by 'class' before "
+                        "putting them side by side")
+    return _not_yet("per model: `evaluate.per_class_table(arch.test.labels, logits[name].argmax(1), "
+                    "arch.classes)`, its 'recall' column indexed by 'class'")
 
 
 @_register("07", 2, "put `{'prediction': your count, 'model': your Keras model}` in `answer`; "
@@ -1381,6 +1871,82 @@ def recipe_gap_resamples(answer: Any, logits: dict, labels: np.ndarray) -> Verdi
                         "and average the per-photo gap over each row")
     return _not_yet("per photo, average each recipe's two seeds, take scratch minus transfer, and "
                     "average it over each resample's photos (one set of indices for both recipes)")
+
+
+def _pair_set(answer: Any, classes: list) -> set | str:
+    """The answer's pairs as a set of frozensets of style names, or a hint on its shape."""
+    import pandas as pd
+
+    if isinstance(answer, pd.DataFrame):
+        if not {"true", "predicted"} <= set(answer.columns):
+            return "a DataFrame answer needs the columns 'true' and 'predicted'"
+        answer = list(zip(answer["true"], answer["predicted"]))
+    if isinstance(answer, (str, bytes)) or not hasattr(answer, "__iter__"):
+        return "`answer` should be a set of (style, style) pairs"
+    names = {c: c for c in classes}
+    names.update({c.replace(" architecture", "").replace(" style", ""): c for c in classes})
+    pairs = set()
+    for pair in answer:
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            return "each element of `answer` should be one pair, a tuple of two style names"
+        both = []
+        for style in pair:
+            if isinstance(style, (int, np.integer)) and 0 <= int(style) < len(classes):
+                style = classes[int(style)]
+            if style not in names:
+                return "write each style by its name, as `arch.classes` spells it"
+            both.append(names[style])
+        if both[0] == both[1]:
+            return "a pair joins two different styles (a style taken for another)"
+        pairs.add(frozenset(both))
+    return pairs
+
+
+@_register("07", 4, "put the pairs confused both ways in `answer`: a set of (style, style) tuples, "
+           "each pair once, from the scratch model's 40 most frequent confusions",
+           'labels=arch.test.labels, predicted=pred, classes=arch.classes, '
+           'transfer_logits=logits["transfer"]', "both ways")
+def both_way_confusions(answer: Any, labels: np.ndarray, predicted: np.ndarray, classes: list,
+                        transfer_logits: np.ndarray | None = None) -> Verdict:
+    """The pairs {A, B} with A taken for B and B for A among the 40 most frequent confusions.
+
+    ``predicted`` is the scratch model's predicted class per test photo; a pair may be given in
+    either order, by full or short style name, or as a DataFrame with 'true' and 'predicted'.
+    """
+    from gemlib.evaluate import most_confused
+
+    got = _pair_set(answer, list(classes))
+    if isinstance(got, str):
+        return _not_yet(got)
+    labels = np.asarray(labels)
+
+    def mixups(pred: np.ndarray, top: int | None = 40, both_ways: bool = True) -> set:
+        table = most_confused(labels, np.asarray(pred), list(classes), top=top)
+        one_way = set(zip(table["true"], table["predicted"]))
+        return {frozenset(p) for p in one_way if not both_ways or (p[1], p[0]) in one_way}
+
+    ref = mixups(predicted)
+    if got == ref:
+        return _right("Are the pairs styles that are historically or visually related?")
+    if got == mixups(predicted, top=10):
+        return _not_yet("those are the pairs among the 10 most frequent confusions "
+                        "(`most_confused`'s default): ask for `top=40`")
+    if got == mixups(predicted, top=None):
+        return _not_yet("those are the pairs among all the confusions: keep the 40 most "
+                        "frequent, `top=40`")
+    if transfer_logits is not None and got == mixups(np.asarray(transfer_logits).argmax(1)):
+        return _not_yet("those are the transfer model's confusions: use the scratch model's "
+                        "predictions, `pred`")
+    if got == mixups(predicted, both_ways=False) or (got > ref):
+        return _not_yet("some of your pairs go only one way: keep A and B only if A is taken for "
+                        "B and B for A, both among the 40 (merge the table with itself, "
+                        "columns swapped)")
+    if got < ref:
+        return _not_yet("all your pairs go both ways, but some are missing: look through all "
+                        "40 confusions, not only the first few")
+    return _not_yet("merge `evaluate.most_confused(arch.test.labels, pred, arch.classes, top=40)` "
+                    "with itself, 'true' matched to 'predicted' and 'predicted' to 'true', and "
+                    "keep each pair once")
 
 
 @_register("07", 5, "put `{'prediction': 'more' or 'less', 'gemstone weights': ..., 'random weights': "
@@ -1626,8 +2192,265 @@ def recall_precision(answer: Any, labels: np.ndarray, logits: np.ndarray, shippe
     if near(got_precision, precision):
         return _not_yet("your precision is right, your recall is not: the right answers of a class "
                         "over its photos (the row sum)")
-    return _not_yet("not yet: count (true, predicted) pairs with `np.add.at`; a class's right answers "
+    return _not_yet("count (true, predicted) pairs with `np.add.at`; a class's right answers "
                     "sit on the diagonal; recall divides them by the row sum, precision by the column sum")
+
+
+@_register("08", 2, "put `{0.15: ..., 1.0: ...}` in `answer`: for each σ, the rank correlation of "
+           "one unclipped noisy copy's brightness with the photo's", "image=photos[0]",
+           "brightness")
+def noisy_copy_brightness(answer: Any, image: np.ndarray) -> Verdict:
+    """Spearman correlation of an unclipped noisy copy's brightness (channel sum) with the photo's.
+
+    The noise is Gaussian with σ times the photo's range (``np.ptp``). The copy is random, so the
+    reference is the mean over six draws, and an answer within 0.008 of it, or within four of the
+    draws' standard deviations, is right (draws of the lesson's photo scatter by about 0.005 at
+    σ = 1.0). A clipped copy moves the value by about as much, so it is not told apart.
+    """
+    from scipy.stats import pearsonr, spearmanr
+
+    if not isinstance(answer, dict) or set(answer) != {0.15, 1.0}:
+        return _not_yet("`answer` should be a dict with the keys 0.15 and 1.0, one rank correlation "
+                        "per σ")
+    got = {s: _number(v) for s, v in answer.items()}
+    if any(v is None for v in got.values()):
+        return _not_yet("each value should be one number: the `.statistic` of `spearmanr`")
+    x = np.asarray(image, np.float64)
+    spread = float(np.ptp(x))
+    light = x.sum(axis=-1).ravel()
+
+    noises = [np.random.default_rng([8, 2, seed]).normal(0, 1, x.shape) for seed in range(6)]
+    scatter = {}
+
+    def mean_over_draws(measure: Callable[[np.ndarray, float], float]) -> dict[float, float]:
+        out = {}
+        for s in (0.15, 1.0):
+            values = [measure(x + noise * s * spread, s) for noise in noises]
+            out[s] = float(np.mean(values))
+            scatter.setdefault(s, float(np.std(values)))  # the first measure: the right one
+        return out
+
+    def rank(copy: np.ndarray, s: float) -> float:
+        return float(spearmanr(light, copy.sum(axis=-1).ravel()).statistic)
+
+    ref = mean_over_draws(rank)
+    near = {s: max(0.008, 4 * scatter[s]) for s in ref}
+    if all(abs(got[s] - ref[s]) <= near[s] for s in ref):
+        return _right()
+    if all(abs(got[s] - ref[t]) <= near[t] for s, t in ((0.15, 1.0), (1.0, 0.15))):
+        return _not_yet("your two values are swapped: the larger noise, σ = 1.0, leaves less of the "
+                        "photo's order")
+    slips = {
+        "your noise is σ itself, far too small on pixel values of 0-255: draw it with a standard "
+        "deviation of σ times the photo's range, `s * spread`":
+            mean_over_draws(lambda c, s: rank(x + (c - x) / spread, s)),
+        "that is Pearson's correlation: rank-correlate with `spearmanr`":
+            mean_over_draws(lambda c, s: float(pearsonr(light, c.sum(axis=-1).ravel()).statistic)),
+        "that compares one channel: brightness is the sum of the three channels":
+            mean_over_draws(lambda c, s: float(spearmanr(x[..., 0].ravel(),
+                                                         c[..., 0].ravel()).statistic)),
+    }
+    for hint, values in slips.items():
+        if all(abs(got[s] - values[s]) <= near[s] for s in values):
+            return _not_yet(hint)
+    return _not_yet("add Gaussian noise of σ times the photo's range to `photos[0]`, sum "
+                    "the three channels of the copy and of the photo, and rank-correlate the two")
+
+
+@_register("08", 5, "put the classes whose two diagonals agree in `answer`: a boolean array with one "
+           "value per class (or their indices)", "labels=gems.test.labels, pred=pred",
+           "two matrices agree")
+def diagonals_agree(answer: Any, labels: np.ndarray, pred: np.ndarray) -> Verdict:
+    """The classes whose recall (row-normalised diagonal) equals their precision (column-normalised)."""
+    labels, pred = np.asarray(labels), np.asarray(pred)
+    n = int(max(labels.max(), pred.max())) + 1
+    counts = np.zeros((n, n))
+    np.add.at(counts, (labels, pred), 1)
+    hits, rows, cols = np.diag(counts), counts.sum(axis=1), counts.sum(axis=0)
+    recall = np.divide(hits, rows, out=np.zeros(n), where=rows > 0)
+    precision = np.divide(hits, cols, out=np.zeros(n), where=cols > 0)
+    same = np.isclose(recall, precision)
+    got = np.asarray(answer)
+    if got.ndim == 0:
+        return _not_yet("that is one number: give the classes themselves, the boolean array of "
+                        "`np.isclose` on the two diagonals")
+    if got.shape == (n, n):
+        return _not_yet("that compares the whole matrices: compare their diagonals, `np.diag(...)`")
+    if got.dtype == bool:
+        if got.shape != (n,):
+            return _not_yet(f"a boolean answer should hold one value per class, shape ({n},)")
+        mask = got
+    elif np.issubdtype(got.dtype, np.integer) and got.ndim == 1:
+        if got.size and (got.min() < 0 or got.max() >= n):
+            return _not_yet(f"class indices run from 0 to {n - 1}")
+        mask = np.zeros(n, bool)
+        mask[got] = True
+    else:
+        return _not_yet("give a boolean array, one value per class, or the classes' indices")
+    if np.array_equal(mask, same):
+        return _right()
+    if np.array_equal(mask, ~same):
+        return _not_yet("those are the classes whose diagonals differ: keep those that agree")
+    if np.array_equal(mask, rows == cols):
+        return _not_yet("equal counts are not the only reason: a class never predicted right has "
+                        "0 on both diagonals, so compare the diagonals themselves")
+    if np.array_equal(mask, same & (hits > 0)):
+        return _not_yet("you left out classes with no right answer: their recall and precision are "
+                        "both 0, so they agree too")
+    return _not_yet("compare the two diagonals, `np.isclose(np.diag(by_row), "
+                    "np.diag(by_column))`")
+
+
+def _two_columns(answer: Any, columns: tuple[str, str]) -> Any:
+    """``answer`` as a pandas DataFrame with ``columns``, or a hint (str) saying what is wrong."""
+    import pandas as pd
+
+    want = " and ".join(f"`{c}`" for c in columns)
+    if isinstance(answer, dict):
+        try:
+            answer = pd.DataFrame(answer)
+        except (TypeError, ValueError):
+            return f"`answer` should be a table with the columns {want}"
+    if not isinstance(answer, pd.DataFrame):
+        return f"`answer` should be a table (a pandas DataFrame) with the columns {want}"
+    if not set(columns) <= set(answer.columns):
+        return f"your table's columns are {list(answer.columns)}: name them {want}"
+    table = answer[list(columns)]
+    try:
+        return table.astype(np.float64)
+    except (TypeError, ValueError):
+        return "each cell of the table should be one number"
+
+
+@_register("08", 3, "put a table in `answer`, one row per photo, with the columns `VarGrad` and "
+           "`variance of IG`: the rank correlation of each map's size (summed over the channels) "
+           "with the photo's brightness", "right=right, ig_var=ig_var, photos=photos",
+           "variance of IG")
+def map_brightness(answer: Any, right: np.ndarray, ig_var: np.ndarray, photos: np.ndarray) -> Verdict:
+    """Per photo, Spearman's correlation of ``|map|`` summed over the channels with the photo's
+    brightness (its channel sum), for VarGrad (``right``) and the variance of IG (``ig_var``)."""
+    from scipy.stats import pearsonr, spearmanr
+
+    columns = ("VarGrad", "variance of IG")
+    table = _two_columns(answer, columns)
+    if isinstance(table, str):
+        return _not_yet(table)
+    x = np.asarray(photos, np.float64)
+    if len(table) != len(x):
+        return _not_yet(f"your table has {len(table)} rows: one per photo, {len(x)} in all, each "
+                        "with its own correlation (not one over all the photos together)")
+    got = table.to_numpy()
+    maps = [np.abs(np.asarray(m, np.float64)) for m in (right, ig_var)]
+
+    def per_photo(measure: Callable[[np.ndarray, np.ndarray], float],
+                  change: Callable[[np.ndarray], np.ndarray] = lambda m: m) -> np.ndarray:
+        return np.array([[measure(change(m[i]), x[i]) for m in maps] for i in range(len(x))])
+
+    def rank(m: np.ndarray, photo: np.ndarray) -> float:
+        return float(spearmanr(m.sum(axis=-1).ravel(), photo.sum(axis=-1).ravel()).statistic)
+
+    def near(ref: np.ndarray) -> bool:
+        return bool(np.all(np.abs(got - ref) <= 0.006))  # the table may be rounded to 2 decimals
+
+    ref = per_photo(rank)
+    if near(ref):
+        return _right()
+    if near(ref[:, ::-1]):
+        return _not_yet("your two columns are swapped: `VarGrad` is `right`, `variance of IG` is "
+                        "`ig_var`")
+    slips = {
+        "that is Pearson's correlation: rank-correlate with `spearmanr`":
+            per_photo(lambda m, p: float(pearsonr(m.sum(axis=-1).ravel(),
+                                                  p.sum(axis=-1).ravel()).statistic)),
+        "that compares one channel: sum the map's size and the photo over the three channels":
+            per_photo(lambda m, p: float(spearmanr(m[..., 0].ravel(), p[..., 0].ravel()).statistic)),
+        "that pairs every channel separately: sum the map's size and the photo over the channels "
+        "first, one value per pixel":
+            per_photo(lambda m, p: float(spearmanr(m.ravel(), p.ravel()).statistic)),
+        "those are the standard deviations' maps (the published reduction): take the variances, "
+        "`right` and `ig_var`":
+            per_photo(rank, np.sqrt),
+    }
+    for hint, values in slips.items():
+        if near(values):
+            return _not_yet(hint)
+    for j, name in enumerate(columns):
+        if np.all(np.abs(got[:, j] - ref[:, j]) <= 0.006):
+            other = columns[1 - j]
+            return _not_yet(f"your `{name}` column is right, your `{other}` column is not: the same "
+                            "measure on the other map")
+    return _not_yet("per photo, sum the map's size (`np.abs`) over the channels and rank-correlate it "
+                    "(`spearmanr`) with the photo's brightness, the sum of its three channels")
+
+
+@_register("08", 4, "put a table in `answer`, indexed by the number of candidates k (1 to 100), "
+           "with the columns `shared photos` and `independent`: the optimism of the best of k",
+           "n_images=n, accuracy=a, disagreement=one_only", "independent candidates")
+def optimism_by_k(answer: Any, n_images: int, accuracy: float, disagreement: float) -> Verdict:
+    """The optimism of the best of k (:func:`gemlib.published.best_of_k_optimism`) for candidates
+    that share the photos (``disagreement``) and for independent ones, for the k of the table.
+
+    The simulation is random: an answer within 0.003 of the reference (2,000 draws) is right,
+    several times the scatter between seeds (about 0.001 on 363 photos).
+    """
+    from gemlib.published import best_of_k_optimism
+
+    columns = ("shared photos", "independent")
+    table = _two_columns(answer, columns)
+    if isinstance(table, str):
+        return _not_yet(table)
+    try:
+        ks = np.asarray(table.index, np.float64)
+    except (TypeError, ValueError):
+        ks = np.array([np.nan])
+    if (not np.isfinite(ks).all() or not np.allclose(ks, np.round(ks)) or ks.min() < 1
+            or ks.max() > 100):
+        return _not_yet("index your table by the number of candidates k, whole numbers from 1 to 100")
+    if len(set(ks)) < 3 or ks.max() < 20:
+        return _not_yet("take several k, from 1 up to 100, enough to see the curve's shape")
+    ks = [int(k) for k in np.round(ks)]
+    got = table.to_numpy()
+
+    def optimism(disagree: float | None) -> np.ndarray:
+        return np.array([best_of_k_optimism(k, n_images, accuracy, draws=2000,
+                                            disagreement=disagree)["optimism"] for k in ks])
+
+    def near(values: np.ndarray, ref: np.ndarray, tol: float = 0.003) -> bool:
+        return bool(np.all(np.abs(values - ref) <= tol))
+
+    shared, independent = optimism(disagreement), optimism(None)
+    ref = np.stack([shared, independent], axis=1)
+    if near(got, ref):
+        return _right()
+    if near(got, ref[:, ::-1]):
+        return _not_yet("your two columns are swapped: `shared photos` passes `disagreement`, "
+                        "`independent` does not")
+    if near(got, ref + accuracy):
+        return _not_yet("those are the mean best scores: the optimism is the best score's mean "
+                        "minus the true accuracy (`[\"optimism\"]`)")
+    if near(got / 100, ref, 0.003):
+        return _not_yet("those are points: give the optimism as a share, as the library does")
+    if near(got[:, 0], independent) and near(got[:, 1], independent):
+        return _not_yet("both columns are independent candidates: for `shared photos` pass "
+                        "`disagreement=one_only`")
+    if near(got[:, 0], shared) and near(got[:, 1], shared):
+        return _not_yet("both columns share the photos: leave `disagreement` out for `independent`")
+    if np.nanmin(got) > 0.3:
+        return _not_yet("the optimism is a few points at most: the best score's mean minus the true "
+                        "accuracy, `[\"optimism\"]`, not a share of draws")
+    a = float(accuracy)
+    r = 1 - np.sqrt(1 - disagreement / (2 * a * (1 - a)))
+    if near(got[:, 1], independent) and near(got[:, 0], optimism(float(r))):
+        return _not_yet("your `shared photos` column passes `r`: `disagreement` is the share right "
+                        "for one candidate only, `one_only`")
+    if near(got[:, 1], independent):
+        return _not_yet("your `independent` column is right; for `shared photos` call "
+                        "`published.best_of_k_optimism` with `disagreement=one_only`")
+    if near(got[:, 0], shared):
+        return _not_yet("your `shared photos` column is right; for `independent` call "
+                        "`published.best_of_k_optimism` without `disagreement`")
+    return _not_yet("for each k call `published.best_of_k_optimism(k, n, a, ...)` and keep its "
+                    "`\"optimism\"`, once with `disagreement=one_only` and once without")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1723,6 +2546,78 @@ def occlusion_by_hand(answer: Any, model: Any, image: np.ndarray, target: int) -
     return _not_yet(f"not the drops of class c's logit: hide one {side} × {side} square at a time "
                     "(16 positions, side by side, each filled with its own mean colour), and "
                     "record the photo's logit minus the hidden copy's")
+
+
+@_register("09", 2, "put `{'IG vs VarGrad': ..., 'noise floor': ...}` in `answer`, for the second "
+           "photo (`images[1]`): the Spearman agreement (`spearman_abs`) of PAIR's IG heatmap with "
+           "VarGrad, and of VarGrad with its draw at `seed=2`",
+           "model=model, images=images, targets=predicted, vargrad=vargrad", "Another PAIR method")
+def pair_ig_against_floor(answer: Any, model: Any, images: np.ndarray, targets: Any,
+                          vargrad: np.ndarray) -> Verdict:
+    """PAIR's Integrated Gradients (black baseline, 25 steps) of the second photo, against VarGrad.
+
+    ``vargrad`` holds the photos' VarGrad heatmaps (seed 0). The floor is the second photo's VarGrad
+    drawn again with ``seed=2`` (alone, or as the second of all the photos), against ``vargrad[1]``.
+    Both numbers may lie within 0.0051 of the reference, so two-decimal rounding passes; 50 IG
+    steps instead of 25 move the IG agreement by far less.
+    """
+    import saliency.core as saliency
+
+    from gemlib import explain, occlusion, pair
+
+    keys = {"IG vs VarGrad", "noise floor"}
+    if not isinstance(answer, dict) or set(answer) != keys:
+        return _not_yet("`answer` should be a dict with the keys 'IG vs VarGrad' and 'noise floor'")
+    got = {k: _number(v) for k, v in answer.items()}
+    if any(v is None for v in got.values()):
+        return _not_yet("each value should be one number: the `spearman_abs` of `occlusion.agreement`")
+    targets = np.asarray(targets).ravel()
+
+    def near(a: float, b: float) -> bool:
+        return abs(a - b) <= 0.0051
+
+    def ig_agreement(k: int, cls: int) -> float:
+        x = np.asarray(images[k], np.float32)
+        ig = saliency.IntegratedGradients().GetMask(x, pair.call_model_function(model, int(cls)),
+                                                    x_baseline=np.zeros_like(x), x_steps=25,
+                                                    batch_size=5)
+        return occlusion.agreement(explain.to_heatmap(ig[None])[0], vargrad[k])["spearman_abs"]
+
+    def floors(k: int, seed: int) -> list[float]:
+        alone = explain.vargrad(model, images[k : k + 1], targets[k : k + 1], seed=seed)[0]
+        batch = explain.vargrad(model, images, targets, seed=seed)[k]
+        return [occlusion.agreement(explain.to_heatmap(m[None])[0], vargrad[k])["spearman_abs"]
+                for m in (alone, batch)]
+
+    ig_ref, floor_refs = ig_agreement(1, targets[1]), floors(1, 2)
+    ig_ok = near(got["IG vs VarGrad"], ig_ref)
+    floor_ok = any(near(got["noise floor"], f) for f in floor_refs)
+    if ig_ok and floor_ok:
+        return _right("Is Integrated Gradients above or below the noise floor?")
+    if near(got["noise floor"], ig_ref) and any(near(got["IG vs VarGrad"], f) for f in floor_refs):
+        return _not_yet("your two values are swapped: the noise floor is VarGrad against its second "
+                        "draw, the IG agreement goes under 'IG vs VarGrad'")
+    if not floor_ok:
+        if near(got["noise floor"], 1.0):
+            return _not_yet("your noise floor compares VarGrad with itself: draw the second map with "
+                            "`seed=2`, not the seed of `vargrad` (0)")
+        if any(near(got["noise floor"], f) for f in floors(0, 2)):
+            return _not_yet("that is the first photo's noise floor: this exercise is about the "
+                            "second photo, `images[1]`, against `vargrad[1]`")
+        return _not_yet("the noise floor should be the `spearman_abs` of `occlusion.agreement` of "
+                        "VarGrad of `images[1:2]` (class `predicted[1:2]`, `seed=2`) as a heatmap "
+                        "with `vargrad[1]`")
+    if int(targets[0]) != int(targets[1]) and near(got["IG vs VarGrad"], ig_agreement(1, targets[0])):
+        return _not_yet("your `call_model` explains class `c`, the first photo's class: build one "
+                        "for the second photo's class, `pair.call_model_function(model, "
+                        "int(predicted[1]))`")
+    if near(got["IG vs VarGrad"], ig_agreement(0, targets[0])):
+        return _not_yet("that is the first photo's IG agreement: compute IG of `images[1]` and "
+                        "compare it with `vargrad[1]`")
+    return _not_yet("your IG agreement is not yet right: PAIR's `IntegratedGradients().GetMask` of "
+                    "the second photo (as float32) with a `call_model` for `predicted[1]`, a black "
+                    "baseline (`np.zeros_like`) and `x_steps=25`, then "
+                    "`explain.to_heatmap(ig[None])[0]` against `vargrad[1]`")
 
 
 @_register("09", 3, "put `{'per side': {(p, s): your formula's count}, 'passes': {(p, s): forward "

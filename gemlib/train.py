@@ -320,6 +320,38 @@ def clock_schedule(card: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def epoch_schedule(card: dict, points_per_epoch: int = 4) -> pd.DataFrame:
+    """The learning rate of an epoch-counting run, rebuilt from its card as :func:`compile_model` sets it.
+
+    Warm-up over ``warmup_epochs``, then cosine decay over the rest of ``config.epochs`` (the
+    Keras ``CosineDecay`` schedule that :func:`compile_model` builds), read ``points_per_epoch``
+    times per epoch. For a transfer card, ``config`` is the fine-tuning phase's settings.
+
+    Parameters
+    ----------
+    card : dict
+        A model card with ``config`` (``learning_rate``, ``warmup_epochs``, ``batch_size``,
+        ``epochs``) and ``n_train``.
+    points_per_epoch : int
+        How many points to read per epoch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``epoch`` (1 at the first step, fractional between epochs) and ``learning_rate``.
+    """
+    config = card["config"]
+    steps = math.ceil(card["n_train"] / config["batch_size"])
+    total = max(1, config["epochs"] * steps)
+    warm = min(config["warmup_epochs"] * steps, total - 1)
+    peak = config["learning_rate"]
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak * 0.1 if warm else peak, decay_steps=max(1, total - warm),
+        alpha=FINAL_LR_FRACTION, warmup_target=peak if warm else None, warmup_steps=warm)
+    at = np.arange(0, total, max(1, steps // points_per_epoch))
+    return pd.DataFrame({"epoch": 1 + at / steps, "learning_rate": [float(schedule(s)) for s in at]})
+
+
 class TimeBudget(keras.callbacks.Callback):
     """Follow :func:`budget_learning_rate` and stop before an epoch would overrun the budget.
 

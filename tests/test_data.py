@@ -487,3 +487,19 @@ def test_perceptual_hash_steps_give_imagehash_bits(tmp_path):
                                   imagehash.phash(Image.fromarray(grey)).hash)
     with pytest.raises(DataError, match="one photo"):
         data.perceptual_hash_steps(np.zeros((2, 8, 8, 3), np.uint8))
+
+
+def test_split_files_can_return_the_extra_identical_copies(tiny):
+    """Of byte-identical copies under one class one is kept; return_copies names the others."""
+    shutil.copy(tiny / "train" / "Red" / "red_0.jpg", tiny / "train" / "Red" / "again.jpg")
+    classes = data.class_names(tiny / "train")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", data.LeftOutWarning)
+        plain = data.split_files(tiny, classes, val_fraction=0.3)
+        lists, dropped, stray, copies = data.split_files(tiny, classes, val_fraction=0.3,
+                                                         return_copies=True)
+    assert (lists, dropped, stray) == plain  # the usual three results are unchanged
+    assert len(copies) == 1 and Path(copies[0]).name in {"red_0.jpg", "again.jpg"}
+    kept = lists["train"][0] + lists["val"][0]
+    assert copies[0] not in kept and len(kept) + len(copies) + len(dropped) == len(
+        list((tiny / "train").rglob("*.jpg")))

@@ -227,6 +227,35 @@ def test_grid_spectrum_shades_the_waves_grid_energy_counts_and_titles_its_share(
         diagrams.grid_spectrum({"odd": np.zeros((6, 6))})
 
 
+def test_grid_spectrum_marks_rings_the_named_waves_and_shade_sets_the_red():
+    n = 16
+    slow = np.cos(2 * np.pi * np.arange(n) / 8)[None, :].repeat(n, 0)
+    fig = diagrams.grid_spectrum({"a": slow, "b": slow}, marks={"b": [(0.0, 0.125, "1/8")]},
+                                 shade=("#ff0000", 0.8))
+    spectra = fig.axes[2], fig.axes[3]
+    assert not spectra[0].collections and not spectra[0].texts  # only the named map is marked
+    np.testing.assert_allclose(spectra[1].collections[0].get_offsets(), [[0.125, 0.0]])
+    assert [t.get_text() for t in spectra[1].texts] == ["1/8"]
+    shade = np.asarray(spectra[0].images[1].get_array())
+    assert shade[..., 3].max() == pytest.approx(0.8) and shade[..., 0].max() == pytest.approx(1.0)
+    default = diagrams.grid_spectrum({"a": slow})  # the default red stays half see-through
+    assert np.asarray(default.axes[1].images[1].get_array())[..., 3].max() == pytest.approx(0.5)
+
+
+def test_stripe_spectra_puts_each_period_s_dots_at_one_over_the_period():
+    fig = diagrams.stripe_spectra((2, 4, 8), side=16)
+    assert len(fig.axes) == 6
+    for ax, period in zip(fig.axes[3:], (2, 4, 8)):
+        dots = ax.collections[0].get_offsets()
+        across = sorted(np.round(dots[:, 0], 4).tolist())
+        expected = [-0.5] if period == 2 else [-1 / period, 1 / period]  # +0.5 folds onto -0.5
+        np.testing.assert_allclose(across, expected)
+        np.testing.assert_allclose(dots[:, 1], 0.0)  # stripes across: no wave down
+    assert "0.5 (= -0.5)" in fig.axes[3].get_title() and "±0.125" in fig.axes[5].get_title()
+    with pytest.raises(ValueError, match="divisible"):
+        diagrams.stripe_spectra((3,), side=16)
+
+
 def test_integrated_gradients_path_draws_the_blends_the_gradients_and_their_product():
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (6, 6, 3)).astype(np.uint8)
@@ -283,6 +312,14 @@ def test_occlusion_steps_hides_each_position_and_draws_the_drops_and_their_map()
     default = diagrams.occlusion_steps(image, drops, patch=4, stride=4)
     assert len(default.axes) == 5
     assert [ax.get_title().split("\n")[1] for ax in default.axes[:2]] == ["logit drop -2.00", "logit drop +6.00"]
+    # ring: thin rings outside the cells, so each marked cell's colour stays in view
+    ringed = diagrams.occlusion_steps(image, drops, patch=4, stride=4, positions=[(0, 1), (2, 2)],
+                                      ring=0.3)
+    rings = _patches(ringed.axes[2], Rectangle)
+    assert [(p.get_x(), p.get_y(), p.get_width()) for p in rings] == [
+        pytest.approx((0.2, -0.8, 1.6)), pytest.approx((1.2, 1.2, 1.6))]
+    assert [p.get_linewidth() for p in rings] == [1.0, 1.0]
+    assert "rings: positions 1-2" in ringed.axes[2].get_title()
     with pytest.raises(DataError, match=r"\(3, 3\)"):
         diagrams.occlusion_steps(image, drops[:2], patch=4, stride=4)
 
@@ -407,3 +444,24 @@ def test_dct_waves_draws_one_panel_per_wave_the_first_flat():
     assert np.allclose(across, across[:1]) and across[0, 0] > 0 > across[0, -1]  # one swell across
     assert (np.diff(np.sign(finest[0])) != 0).sum() == 7         # 7 sign changes along a row
     assert fig.axes[1].get_title() == "down 0, across 1"
+
+
+def test_opened_corners_legs_match_a_counted_turned_square_and_are_drawn():
+    a, b, share = diagrams.opened_corner_legs(0.125)
+    assert a == pytest.approx(1 - 1 / np.sqrt(2), abs=1e-9) and b == pytest.approx(a)
+    assert share == pytest.approx(3 - 2 * np.sqrt(2), abs=1e-9)
+    assert diagrams.opened_corner_legs(0.0) == (0.0, 0.0, 0.0)
+    side = np.linspace(-0.5, 0.5, 801)
+    x, y = np.meshgrid(side, side)
+    for turn in (0.03, 0.1):
+        t = 2 * np.pi * turn  # a frame point is open when it lies outside the turned square
+        u, v = x * np.cos(t) + y * np.sin(t), -x * np.sin(t) + y * np.cos(t)
+        counted = float((np.maximum(abs(u), abs(v)) > 0.5).mean())
+        assert diagrams.opened_corner_legs(turn)[2] == pytest.approx(counted, abs=3e-3)
+    a, b, share = diagrams.opened_corner_legs(0.03)
+    assert a < 0.1 < 0.45 < b < 0.5  # one leg short, the other almost half the side
+    fig = diagrams.opened_corners((0.125, 0.03))
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[1].endswith(f"= {share:.1%}") and "11°" in titles[1]
+    texts = {t.get_text() for t in fig.axes[1].texts}
+    assert {f"{a:.3f}", f"{b:.3f}", "side 1"} <= texts

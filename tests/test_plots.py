@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from gemlib import plots  # noqa: E402
@@ -28,6 +29,20 @@ def test_saliency_rows_put_photo_map_and_overlay_side_by_side_with_labels():
     assert len(plots.saliency_rows(None, maps).axes) == 2 * 2 + 1
     bar = plots.saliency_rows(photos, maps, colorbar_label="saliency\n(1 = 99th)").axes[-1]
     assert bar.get_label() == "<colorbar>" and bar.get_ylabel() == "saliency\n(1 = 99th)"
+
+
+def test_saliency_rows_marks_draw_labelled_boxes_on_the_named_panel_only():
+    maps = {"a": np.zeros((2, 64, 64)), "b": np.ones((2, 64, 64))}
+    photos = np.zeros((2, 64, 64, 3), np.uint8)
+    plain = plots.saliency_rows(photos, maps)
+    assert all(not ax.patches and not ax.texts for ax in plain.axes)  # no marks by default
+    fig = plots.saliency_rows(photos, maps, marks=[(1, "b", (10, 20, 8, 4), "band"),
+                                                   (1, "b", (30, 1, 4, 4), "block")])
+    panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    marked = panels[5 + 3]  # row 1, column "b"
+    assert [p.get_width() for p in marked.patches] == [8, 4]
+    assert [t.get_text() for t in marked.texts] == ["band", "block"]
+    assert all(not ax.patches for ax in panels if ax is not marked)
 
 
 def test_metric_curves_one_line_per_column():
@@ -184,6 +199,34 @@ def test_colour_scatter_draws_only_labels_that_fit_and_never_overlap():
     boxes = [t.get_window_extent(fig.canvas.get_renderer()) for t in texts]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
     assert all(t.get_fontsize() == 8 for t in texts)
+
+
+def test_colour_scatter_leaders_label_every_first_class_without_overlap():
+    # six classes at one point: with leaders, each of `first` is labelled further off if need be
+    names = [f"near {c}" for c in "abcdef"] + ["far"]
+    stats = pd.DataFrame({"label": names, "hue": [100.0] * 6 + [300.0], "saturation": [0.5] * 6 + [0.1],
+                          "mean_r": [200.0] * 7, "mean_g": [20.0] * 7, "mean_b": [20.0] * 7})
+    fig = plots.colour_scatter(stats, first=names[:6], leaders=True)
+    from matplotlib.text import Text
+    renderer = fig.canvas.get_renderer()
+    texts = fig.axes[0].texts
+    assert {t.get_text() for t in texts} >= set(names[:6])
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+    assert any(t.arrow_patch is not None for t in texts)  # a far label is joined to its dot
+
+
+def test_bigger_class_labels_grow_the_figure():
+    table = pd.DataFrame({"label": [f"class {k}" for k in range(60)] * 2,
+                          "split": ["train", "test"] * 60})
+    default, big = plots.class_distribution(table), plots.class_distribution(table, labelsize=10)
+    assert default.get_size_inches()[1] == pytest.approx(0.14 * 60)
+    assert big.get_size_inches()[1] > default.get_size_inches()[1]
+    assert big.axes[0].get_yticklabels()[0].get_fontsize() == 10
+    palettes = {f"class {k}": np.zeros((5, 3), np.uint8) for k in range(9)}
+    small, large = plots.palette_strips(palettes), plots.palette_strips(palettes, fontsize=9)
+    assert large.get_size_inches()[0] > small.get_size_inches()[0]
+    assert large.axes[0].texts[0].get_fontsize() == 9
 
 
 def test_hue_circle_marks_the_circular_and_the_arithmetic_mean():
@@ -346,6 +389,8 @@ def test_strands_places_each_model_s_numbers_on_its_row():
     bars = sorted((p.get_y() + p.get_height() / 2, p.get_width()) for p in right.patches)
     assert bars == [(rows["buildings"], 0.6), (rows["gems"], 0.5)]
     np.testing.assert_allclose(right.collections[0].get_offsets()[:, 0], [0.8, 0.9])
+    fig.canvas.draw()  # the right panel's legend sits below it, over no bar and no title
+    assert right.get_legend().get_window_extent().y1 < right.get_window_extent().y0
     import pytest
 
     with pytest.raises(ValueError, match="noise floor"):
@@ -408,3 +453,78 @@ def test_joint_vs_separate_shows_equal_separate_histograms_and_different_joint_o
     np.testing.assert_allclose(heights[1], np.eye(8)[3] / 2 + np.eye(8)[6] / 2)
     labels = [[t.get_text() for t in fig.axes[i].get_xticklabels()] for i in (4, 9)]
     assert labels == [["(112,16,16)", "(208,208,208)"], ["(112,208,208)", "(208,16,16)"]]
+
+
+def test_seed_dots_one_panel_per_score_one_row_per_recipe_one_marker_per_seed():
+    runs = {("scratch", 0): 45.7, ("transfer", 0): 39.4,
+            ("scratch", 1): 43.4, ("transfer", 1): 42.2}
+    fig = plots.seed_dots({"test top-1": runs,
+                           "validation top-1": {k: v + 1 for k, v in runs.items()}})
+    assert len(fig.axes) == 2
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["scratch", "transfer"]
+    assert ax.get_xlabel() == "test top-1 (%)" and fig.axes[1].get_xlabel() == "validation top-1 (%)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["seed 0", "seed 1"]
+    seed0 = ax.collections[0].get_offsets()
+    assert np.allclose(seed0, [[45.7, 1], [39.4, 0]])  # scratch on top, transfer below
+    low, high = ax.get_xlim()
+    assert low < 39.4 and high > 45.7
+    assert len(ax.lines) == 2  # one line per recipe joining its seeds
+
+
+def test_saliency_rows_label_fontsize_is_optional():
+    maps = {"a": np.zeros((1, 8, 8))}
+    photos = np.zeros((1, 8, 8, 3), np.uint8)
+    fig = plots.saliency_rows(photos, maps, ["true x"], label_fontsize=11)
+    assert fig.axes[0].yaxis.label.get_fontsize() == 11 and fig.axes[0].title.get_fontsize() == 8
+    assert plots.saliency_rows(photos, maps, ["true x"]).axes[0].yaxis.label.get_fontsize() == 8
+
+
+def test_explanation_figure_adds_a_colour_bar_only_when_asked():
+    image = np.zeros((8, 8, 3), np.uint8)
+    heat = np.linspace(0, 1, 64).reshape(8, 8)
+    assert len(plots.explanation_figure(image, heat, image).axes) == 3
+    fig = plots.explanation_figure(image, heat, image, title="t", colorbar_label="saliency")
+    assert len(fig.axes) == 4 and fig.axes[3].get_ylabel() == "saliency"
+    assert fig.axes[3].get_ylim() == (0.0, 1.0)
+
+
+def test_nearest_similarity_overlays_group_shares_and_marks_a_value():
+    import pytest
+
+    groups = {"gems": np.array([0.8, 0.9, 0.9, 0.95]), "buildings": np.array([0.7, 0.8])}
+    fig = plots.nearest_similarity(groups, marks={"cathedral": 0.82}, bins=5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["gems (4)", "buildings (2)", "cathedral: 0.82"]
+    heights = [p.get_height() for p in ax.patches]
+    assert np.isclose(sum(heights[:5]), 1) and np.isclose(sum(heights[5:]), 1)  # shares, not counts
+    assert ax.get_lines()[0].get_xdata()[0] == 0.82
+    with pytest.raises(ValueError, match="nearest_similarity"):
+        plots.nearest_similarity({"empty": np.array([])})
+
+
+def test_prediction_grid_titles_the_true_class_and_lists_the_top_k_marking_the_true_one():
+    images = np.zeros((3, 4, 4, 3), np.uint8)
+    probs = np.array([[0.7, 0.2, 0.1, 0.0], [0.1, 0.5, 0.4, 0.0], [0.6, 0.1, 0.3, 0.0]])
+    fig = plots.prediction_grid(images, [0, 2, 3], probs, ["a", "b", "c", "d"], k=3, cols=2)
+    axes = fig.axes
+    assert len(axes) == 4 and not axes[3].images  # 2 × 2 grid, the last panel empty
+    assert [ax.get_title() for ax in axes[:3]] == ["true: a", "true: c", "true: d"]
+    assert axes[0].title.get_color() == "tab:green" and axes[1].title.get_color() == "tab:red"
+    assert axes[0].get_xlabel() == "✓ a 0.70\nb 0.20\nc 0.10"
+    assert axes[1].get_xlabel() == "b 0.50\n✓ c 0.40\na 0.10"
+    assert "✓" not in axes[2].get_xlabel()  # the true class is not among the top 3
+
+
+def test_accuracy_gap_is_a_rolling_mean_of_training_minus_validation():
+    h = pd.DataFrame({"epoch": range(4), "accuracy": [0.5, 0.7, 0.9, 1.0],
+                      "val_accuracy": [0.6, 0.6, 0.6, 0.6]})
+    fig = plots.accuracy_gap({"plain, seed 0": h, "plain, seed 1": h, "other, seed 0": h}, window=2)
+    runs = [line for line in fig.axes[0].get_lines() if not line.get_label().startswith("_")]
+    assert len(runs) == 3
+    np.testing.assert_allclose(runs[0].get_ydata(), [-0.1, 0.0, 0.2, 0.35])  # mean of 2 epochs
+    np.testing.assert_allclose(runs[0].get_xdata(), [1, 2, 3, 4])
+    assert runs[0].get_color() == runs[1].get_color() != runs[2].get_color()  # colour per recipe
+    assert runs[0].get_linestyle() != runs[1].get_linestyle()
+    matplotlib.pyplot.close(fig)

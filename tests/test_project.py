@@ -159,3 +159,9 @@ def test_binder_settings_install_merges_existing_overrides(tmp_path):
         "@jupyterlab/notebook-extension:tracker": {"autoRenderMarkdownCells": True, "kernelShutdown": True},
         "@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
     }
+
+
+def test_readme_stays_within_a_thousand_words():
+    """A newcomer reads the README whole: 1,000 words at most, counted as ``wc -w`` does."""
+    words = (REPO / "README.md").read_text().split()
+    assert len(words) <= 1000, f"README.md has {len(words)} words; cut it to 1,000"

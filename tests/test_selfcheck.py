@@ -78,6 +78,64 @@ def gems01():
     return SimpleNamespace(classes=["Garnet Red", "Ruby"], train=train)
 
 
+def test_01_training_photos_left_out_by_class(tmp_path):
+    import shutil
+
+    from conftest import make_dataset
+
+    root = make_dataset(tmp_path / "gems")
+    shutil.copy(root / "test/Red/red_0.jpg", root / "train/Red/leak.jpg")  # twin of a test photo
+    shutil.copy(root / "train/Green/green_0.jpg", root / "train/Blue/odd.jpg")  # two classes
+    shutil.copy(root / "train/Green/green_1.jpg", root / "train/Green/again.jpg")  # extra copy
+    ok = {"root": root}
+    right = {"Red": 1, "Green": 1, "Blue": 1}
+    assert_right(verdict("01", 1, right, **ok))
+    assert_right(verdict("01", 1, {**right, "Purple": 0}, **ok))  # a class with none is fine
+    assert_hint(verdict("01", 1, {"Red": 1}, **ok), "only the twins")
+    assert_hint(verdict("01", 1, {"Green": 1, "Blue": 1}, **ok), "only the copies")
+    assert_hint(verdict("01", 1, {**right, "Red": 2}, **ok), "test photos too")
+    assert_hint(verdict("01", 1, {**right, "Green": 2}, **ok), "extra identical copies")
+    assert_hint(verdict("01", 1, {"Red": 3}, **ok), "classes are not")
+    assert_hint(verdict("01", 1, {"Red": 5}, **ok), "not the files")
+    assert_hint(verdict("01", 1, {"Red": "many"}, **ok), "one number")
+    assert_hint(verdict("01", 1, [1, 1, 1], **ok), "should be a dict")
+    assert_hint(verdict("01", 1, None, **ok), "no answer yet")
+
+
+def test_01_extra_groups_at_eight_bits(monkeypatch):
+    """Hashes set by hand: an exact pair, a 4-bit pair that stays, one that grows at 8 bits, and
+    two pairs only the 8-bit search joins (4 bits: 3 groups; 8 bits: 5; 3 of those are not 4-bit
+    groups)."""
+    import pandas as pd
+
+    from gemlib import data
+
+    far = [0, 2**64 - 1, 0xFFFFFFFF00000000, 0x00000000FFFFFFFF, 0xFFFF0000FFFF0000]
+    hashes = {"x1": far[0], "x2": far[0],  # byte-identical: one exact group
+              "p1": far[1], "p2": far[1] ^ 0b11,  # 2 bits: a group at 4 and 8
+              "n1": far[2], "n2": far[2] ^ 0b111,  # 3 bits: a group at 4 bits
+              "n3": far[2] ^ 0b111 ^ 0b11111 << 9,  # 5 bits from n2: it grows at 8
+              "m1": far[3], "m2": far[3] ^ 0b111111,  # 6 bits: only at 8
+              "q1": far[4], "q2": far[4] ^ 0b1111111}  # 7 bits: only at 8
+    table = pd.DataFrame({"path": list(hashes), "readable": True, "label": "Red", "split": "train",
+                          "sha1": [("x" if p.startswith("x") else p) for p in hashes]})
+    monkeypatch.setattr(data, "perceptual_hash", hashes.get)
+    four = data.find_duplicates(table, near=True)
+    eight = data.find_duplicates(table, near=True, max_distance=8)
+    assert (len(four), len(eight)) == (3, 5)
+    ok = {"table": table}
+    assert_right(verdict("01", 2, len(eight) - len(four), **ok))
+    assert_right(verdict("01", 2, np.int64(2), **ok))
+    assert_hint(verdict("01", 2, 5, **ok), "subtract the number at 4 bits", 2)
+    assert_hint(verdict("01", 2, -2, **ok), "wrong way round", 2)
+    assert_hint(verdict("01", 2, 3, **ok), "grown old groups", 2)
+    assert_hint(verdict("01", 2, 4, **ok), "exact copies only", 2)
+    assert_hint(verdict("01", 2, 7, **ok), "not the difference", 2)
+    assert_hint(verdict("01", 2, 2.5, **ok), "one whole number", 2)
+    assert_hint(verdict("01", 2, "two", **ok), "one whole number", 2)
+    assert_hint(verdict("01", 2, None, **ok), "no answer yet")
+
+
 def test_01_grey_share_of_the_six_end_classes():
     from skimage.color import hsv2rgb
 
@@ -329,6 +387,15 @@ def test_03_the_students_stage2_block_against_gemlibs():
     assert_hint(verdict("03", 1, reference.outputs[0]), "keras.Model")
     assert_hint(verdict("03", 1, _block(bn=False)), "BatchNormalization is missing")
     assert_hint(verdict("03", 1, _block(bias=True)), "use_bias=False")
+    assert "after the +" in verdict("03", 1, _block(bias=True)).message  # the skip feeds the Add
+    x = keras.Input((16, 16, 32))  # a bias on the first convolution only: a BatchNorm follows it
+    y = layers.ELU()(layers.BatchNormalization()(x))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=True)(y)
+    y = layers.ELU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(64, 3, padding="same", use_bias=False)(y)
+    biased = keras.Model(x, layers.Add()([layers.Conv2D(64, 1, use_bias=False)(x), y]))
+    assert_hint(verdict("03", 1, biased), "convolution 1 of the path has a bias")
+    assert "after the +" not in verdict("03", 1, biased).message
     assert_hint(verdict("03", 1, _block(kernel=5)), "5×5")
     assert_hint(verdict("03", 1, _block(order="post")), "post-activation")
     assert_hint(verdict("03", 1, _block(act="relu")), "ELU")
@@ -441,6 +508,41 @@ def test_03_compile_and_fit_by_hand(watched03):
     slip("restore_best_weights", callbacks=[keras.callbacks.EarlyStopping("val_accuracy")])
 
 
+
+
+def test_03_the_learning_rate_of_two_clock_budgets():
+    import pandas as pd
+
+    from gemlib import train
+
+    minutes = np.arange(0, 55, 55 / 80)
+
+    def table(peak=2e-3, step=10_000, scale=60, over=60, names=("55 min", "30 min"),
+              index=minutes.round(1)):
+        rates = {name: [train.budget_learning_rate(peak, step, 3 * 79, scale * m, over * b)
+                        for m in minutes] for name, b in zip(names, (55, 30))}
+        return pd.DataFrame(rates, index=index)
+
+    reference = table()
+    values = [f"{v:.2e}" for v in reference["30 min"].iloc[20:40:5]]
+    assert_right(verdict("03", 5, reference))
+    assert_right(verdict("03", 5, table(index=minutes)))  # the index unrounded
+    assert_right(verdict("03", 5, table(names=(55, 30))[[30, 55]]))  # numbers as names
+    assert_right(verdict("03", 5, table(scale=1, over=1)))  # minutes for both: the same shares
+    assert hides(verdict("03", 5, reference).message, *values)
+    assert_hint(verdict("03", 5, table(names=("30 min", "55 min"))), "swapped", *values)
+    assert_hint(verdict("03", 5, table(scale=1)), "same unit", *values)
+    assert_hint(verdict("03", 5, table(over=1)), "same unit", *values)
+    assert_hint(verdict("03", 5, table(step=50)), "inside the warm-up", *values)
+    assert_hint(verdict("03", 5, table(peak=1e-3)), "peak=2e-3", *values)
+    assert_hint(verdict("03", 5, table(peak=1e-2)), "peak=2e-3", *values)
+    assert_hint(verdict("03", 5, table(index=60 * minutes)), "not seconds", *values)
+    assert_hint(verdict("03", 5, table(names=("long", "short"))), "'55 min' and '30 min'")
+    assert_hint(verdict("03", 5, reference.to_numpy()), "DataFrame")
+    assert_hint(verdict("03", 5, reference.iloc[:3]), "at least 5 rows")
+    shifted = reference.copy()
+    shifted.iloc[40:, 1] = 2e-5
+    assert_hint(verdict("03", 5, shifted), "some rates differ", *values)
 
 
 @pytest.fixture(scope="module")
@@ -562,6 +664,53 @@ def test_04_a_turn_of_20_degrees_after_a_prediction(small_net):
     untouched = evaluate.topk_correct(evaluate.predict_logits(model, images), labels).mean()
     if untouched != measured:  # the untouched photos' score does not pass
         assert not verdict("04", 3, {"prediction": 0.5, "measured": untouched}, **ok).right
+
+
+def test_04_which_classes_survive_greyscale(small_net):
+    import pandas as pd
+
+    from gemlib import colour, evaluate
+
+    model, images, labels = small_net
+    classes = ["Alpha", "Beta", "Gamma"]
+    predicted = evaluate.predict_logits(model, images).argmax(1)
+    # the teacher's solution
+    grey = evaluate.predict_logits(model, colour.to_greyscale(images)).argmax(1)
+    recall = pd.DataFrame({
+        "colour": evaluate.per_class_table(labels, predicted, classes).set_index("class")["recall"],
+        "greyscale": evaluate.per_class_table(labels, grey, classes).set_index("class")["recall"]})
+    recall["lost"] = recall["colour"] - recall["greyscale"]
+    guesses = ["Alpha", "Beta", "Gamma"]
+    ok = {"model": model, "images": images, "labels": labels, "predicted": predicted,
+          "classes": classes}
+    ref = recall[["colour", "greyscale"]].to_numpy()
+    result = verdict("04", 1, {"prediction": guesses, "recall": recall}, **ok)
+    assert_right(result)
+    assert "of your three guesses" in result.message
+    assert_right(verdict("04", 1, {"prediction": guesses, "recall": recall.round(2)}, **ok))
+    assert_hint(verdict("04", 1, {"recall": recall}, **ok), "guesses first", ref)
+    assert_hint(verdict("04", 1, {"prediction": ["Alpha"], "recall": recall}, **ok), "three")
+    assert_hint(verdict("04", 1, {"prediction": ["alpha", "Beta", "Gamma"], "recall": recall}, **ok),
+                "not a class name")
+    assert_hint(verdict("04", 1, {"prediction": guesses}, **ok), "guesses recorded")
+    with_guess = {"prediction": guesses}
+    assert_hint(verdict("04", 1, {**with_guess, "recall": recall["greyscale"]}, **ok), "columns")
+    assert_hint(verdict("04", 1, {**with_guess, "recall": recall.head(2)}, **ok), "one row per class")
+    by_position = pd.DataFrame({
+        "colour": evaluate.per_class_table(labels, predicted, classes)["recall"],
+        "greyscale": evaluate.per_class_table(labels, grey, classes)["recall"]})
+    assert_hint(verdict("04", 1, {**with_guess, "recall": by_position}, **ok), "set_index", ref)
+    swapped = recall.rename(columns={"colour": "greyscale", "greyscale": "colour"})
+    if not np.allclose(recall["colour"], recall["greyscale"]):
+        assert_hint(verdict("04", 1, {**with_guess, "recall": swapped}, **ok), "swapped", ref)
+        same = recall.assign(greyscale=recall["colour"])
+        assert_hint(verdict("04", 1, {**with_guess, "recall": same}, **ok), "to_greyscale", ref)
+    assert_hint(verdict("04", 1, {**with_guess, "recall": 100 * recall}, **ok), "percent", ref)
+    precision = pd.DataFrame({
+        "colour": evaluate.per_class_table(labels, predicted, classes).set_index("class")["precision"],
+        "greyscale": evaluate.per_class_table(labels, grey, classes).set_index("class")["precision"]})
+    if not np.allclose(precision.to_numpy(), ref):
+        assert_hint(verdict("04", 1, {**with_guess, "recall": precision}, **ok), "precision", ref)
 
 
 @pytest.fixture(scope="module")
@@ -773,6 +922,26 @@ def test_05_runner_up_against_the_noise_floor(net):
     wrong = {"runner-up vs predicted": [0.0, 0.0], "noise floor": floor}
     assert_hint(verdict("05", 2, wrong, **ok), "the noise floor is right", *ref)
 
+def test_05_gradient_times_input(net):
+    from gemlib import explain
+
+    model, images = net
+    grad = explain.gradient(model, images[:1], [1])[0]  # as the first tape cell's `grad`
+    ok = {"grad": grad, "image": images[0]}
+    mine = grad * images[0]  # the teacher's solution
+    ref = [mine]
+    assert_right(verdict("05", 3, mine, **ok))
+    assert_right(verdict("05", 3, mine[None], **ok))  # the batch of one the figure is drawn from
+    assert_hint(verdict("05", 3, grad, **ok), "gradient alone", *ref)
+    assert_hint(verdict("05", 3, grad * images[0] / 255.0, **ok), "0-1", *ref)
+    assert_hint(verdict("05", 3, np.abs(grad) * images[0], **ok), "absolute value", *ref)
+    assert_hint(verdict("05", 3, grad + images[0], **ok), "adds", *ref)
+    assert_hint(verdict("05", 3, explain.to_heatmap(mine[None])[0], **ok), "heatmap", *ref)
+    assert_hint(verdict("05", 3, mine.sum(-1), **ok), "three channels", *ref)
+    assert_hint(verdict("05", 3, mine[:4], **ok), "one product per pixel", *ref)
+    assert_hint(verdict("05", 3, mine * 2, **ok), "not this map", *ref)
+    assert_hint(verdict("05", 3, "map", **ok), "NumPy array")
+
 
 def test_09_occlusion_by_hand(net):
     model, images = net
@@ -899,6 +1068,77 @@ def test_06_deletion_with_blur(net):
     assert_hint(verdict("06", 2, {"vargrad": 0.5}, **ok), "two keys", values)
 
 
+def test_06_grid_energy_by_noise(net):
+    import pandas as pd
+
+    from gemlib import explain
+
+    model, images = net
+    targets = np.array([0, 2])
+    ok = {"model": model, "images": images, "targets": targets}
+    levels = (0.05, 0.15, 0.3, 1.0)
+
+    def by_hand(method=explain.vargrad, score=lambda m: np.abs(m).sum(-1), seed=0):
+        return {s: explain.grid_energy(score(method(model, images, targets, n_samples=50, noise=s,
+                                                    seed=seed))) for s in levels}
+
+    mine = by_hand()  # the teacher's solution
+    values = [v for s in levels for v in mine[s]]
+
+    def assert_hint(result, words, values):  # the exercise's noise levels may be named in a hint
+        assert not result.right and words in result.message, result.message
+        assert hides(result.message.replace("0.05, 0.15, 0.3 and 1.0", ""), values), result.message
+
+    assert_right(verdict("06", 1, mine, **ok))
+    assert_right(verdict("06", 1, pd.DataFrame(mine).round(3), **ok))  # the printed table
+    assert hides(verdict("06", 1, mine, **ok).message, values)
+    assert_hint(verdict("06", 1, by_hand(score=explain.to_heatmap), **ok), "to_heatmap", values)
+    assert_hint(verdict("06", 1, by_hand(method=explain.smoothgrad), **ok), "SmoothGrad", values)
+    assert_hint(verdict("06", 1, dict(zip(levels, [mine[s] for s in reversed(levels)])), **ok),
+                "wrong noise level", values)
+    assert_hint(verdict("06", 1, {s: mine[s] for s in levels[:3]}, **ok), "four noise levels", values)
+    assert_hint(verdict("06", 1, {s: mine[s][:1] for s in levels}, **ok), "2 grid energies", values)
+    assert_hint(verdict("06", 1, list(mine.values()), **ok), "dict", values)
+    other = by_hand(seed=5)
+    assert not verdict("06", 1, other, **ok).right
+    assert hides(verdict("06", 1, other, **ok).message, values)
+
+
+def test_06_backdrop_distance_split():
+    import pandas as pd
+
+    from gemlib import backdrop
+
+    rng = np.random.default_rng(0)
+    n = 40
+    images = np.empty((n, 16, 16, 3), np.uint8)
+    shades = rng.integers(0, 256, n)
+    images[:] = shades[:, None, None, None]  # each photo one flat colour: its backdrop
+    changes = pd.DataFrame({"image": np.arange(n), "change": rng.normal(-0.2, 0.2, n),
+                            "mask_failed": np.arange(n) % 9 == 4})
+    ok = {"images": images, "changes": changes}
+
+    def by_hand(centre=128.0, drop=True, sign=1.0):
+        colours = np.stack([backdrop.border_colour(x) for x in images])
+        distance = np.linalg.norm(colours - centre, axis=1)
+        kept = changes[~changes["mask_failed"]] if drop else changes
+        farther = distance[kept.image] > np.median(distance[kept.image])
+        return (sign * kept["change"]).groupby(farther).mean()
+
+    mine = by_hand()  # the teacher's solution: a Series indexed False, True
+    values = mine.to_numpy()
+    assert_right(verdict("06", 4, mine, **ok))
+    assert_right(verdict("06", 4, {"nearer": mine[False], "farther": round(mine[True], 3)}, **ok))
+    assert hides(verdict("06", 4, mine, **ok).message, values)
+    assert_hint(verdict("06", 4, {"nearer": mine[True], "farther": mine[False]}, **ok),
+                "swapped", values)
+    assert_hint(verdict("06", 4, by_hand(sign=-1.0), **ok), "sign", values)
+    assert_hint(verdict("06", 4, by_hand(drop=False), **ok), "mask failed", values)
+    assert_hint(verdict("06", 4, by_hand(centre=0.0), **ok), "from black", values)
+    assert_hint(verdict("06", 4, {"nearer": 0.1}, **ok), "'nearer'", values)
+    assert not verdict("06", 4, {"nearer": 0.0, "farther": 0.0}, **ok).right
+
+
 # --- 09: counting occlusion grids before running them -------------------------------------------
 
 
@@ -938,6 +1178,58 @@ def test_09_occlusion_grid_counts():
                 "your formula's passes", *reference)
     assert_hint(verdict("09", 3, {"per side": formula, "passes": {k: 1 for k in settings}}),
                 "plus one for the photo", *reference)
+
+
+# --- 07: per-style recall of both models --------------------------------------------------------
+
+
+def test_07_per_style_recall_of_both_models():
+    import pandas as pd
+
+    from gemlib import evaluate
+
+    rng = np.random.default_rng(0)
+    classes = [f"style {c}" for c in "ABCDE"]
+    labels = rng.integers(0, 5, 300)
+    logits = {name: rng.normal(size=(300, 5)) + skill * np.eye(5)[labels]
+              for name, skill in (("scratch", 1.5), ("transfer", 1.0))}
+    ok = {"logits": logits, "labels": labels, "classes": classes}
+    # the teacher's solution
+    recall = pd.DataFrame({
+        name: evaluate.per_class_table(labels, lg.argmax(1), classes)
+        .set_index("class")["recall"] for name, lg in logits.items()})
+    recall["transfer - scratch"] = recall["transfer"] - recall["scratch"]
+    reference = recall[["scratch", "transfer"]].to_numpy()
+    assert_right(verdict("07", 1, recall, **ok))
+    assert_right(verdict("07", 1, recall[["scratch", "transfer"]].sort_values("scratch"), **ok))
+
+    def table(column, flip=False, by_name=True):
+        out = {}
+        for name, other in (("scratch", "transfer"), ("transfer", "scratch")):
+            t = evaluate.per_class_table(labels, logits[other if flip else name].argmax(1), classes)
+            out[name] = t.set_index("class")[column] if by_name else t[column]
+        return pd.DataFrame(out)
+
+    assert not np.allclose(table("precision").to_numpy(), table("recall").to_numpy())
+    assert_hint(verdict("07", 1, recall * 100, **ok), "in %", reference)
+    assert_hint(verdict("07", 1, table("recall", flip=True), **ok), "swapped", reference)
+    assert_hint(verdict("07", 1, table("precision"), **ok), "precision", reference)
+    swapped_args = pd.DataFrame({  # labels and predictions swapped: each model's precision
+        name: evaluate.per_class_table(lg.argmax(1), labels, classes).set_index("class")["recall"]
+        for name, lg in logits.items()})
+    assert_hint(verdict("07", 1, swapped_args, **ok), "precision", reference)
+    assert_hint(verdict("07", 1, table("f1"), **ok), "F1", reference)
+    assert_hint(verdict("07", 1, table("recall", by_name=False), **ok), "style name", reference)
+    misplaced = table("recall", by_name=False).set_index(pd.Index(classes))
+    assert_hint(verdict("07", 1, misplaced, **ok), "sorts its rows by F1", reference)
+    assert_hint(verdict("07", 1, recall["transfer - scratch"], **ok), "DataFrame", reference)
+    assert_hint(verdict("07", 1, recall.rename(columns={"scratch": "a"}), **ok), "'scratch'")
+    assert_hint(verdict("07", 1, recall.iloc[:3], **ok), "one per style")
+    per_model = pd.concat({n: evaluate.per_class_table(labels, lg.argmax(1), classes)
+                           for n, lg in logits.items()}, axis=1)
+    assert_hint(verdict("07", 1, per_model, **ok), "one recall column per model")
+    wrong = recall.assign(scratch=recall["scratch"] * 0.5 + 0.1)
+    assert_hint(verdict("07", 1, wrong, **ok), "per_class_table", reference)
 
 
 # --- 07: a two-layer head on a frozen backbone --------------------------------------------------
@@ -1058,6 +1350,58 @@ def test_07_paired_bootstrap_of_the_recipe_gap():
     for message in (verdict("07", 3, resampled / 100, **ok).message,
                     verdict("07", 3, (low, high), **ok).message):
         assert hides(message, low, high)
+
+
+# --- 07: the confusions that go both ways -------------------------------------------------------
+
+
+def test_07_confusions_that_go_both_ways():
+    from gemlib import evaluate
+
+    rng = np.random.default_rng(0)
+    k = 12
+    classes = [f"style {c} architecture" for c in "ABCDEFGHIJKL"]
+    labels = rng.integers(0, k, 1500)
+    pred = np.where(rng.random(1500) < 0.55, labels, rng.integers(0, k, 1500))
+    other = np.where(rng.random(1500) < 0.55, labels, rng.integers(0, k, 1500))
+    transfer_logits = np.eye(k)[other]
+    ok = {"labels": labels, "predicted": pred, "classes": classes,
+          "transfer_logits": transfer_logits}
+    # the teacher's solution
+    mixups = evaluate.most_confused(labels, pred, classes, top=40)
+    both = mixups.merge(mixups, left_on=["true", "predicted"], right_on=["predicted", "true"],
+                        suffixes=("", "_back"))
+    kept = both[both["true"] < both["predicted"]]
+    answer = set(zip(kept["true"], kept["predicted"]))
+    assert 3 <= len(answer) < 20  # some pairs go both ways, not all of the 40
+
+    def pairs(pred_, top=40, both_ways=True):
+        t = evaluate.most_confused(labels, pred_, classes, top=top)
+        one = set(zip(t["true"], t["predicted"]))
+        return {p for p in one if not both_ways or (p[1], p[0]) in one}
+
+    def message_hides(result):
+        return not any(c in result.message for c in classes)
+
+    for right in (answer, list(answer), {(b, a) for a, b in answer}, both, kept,
+                  {(a.replace(" architecture", ""), b) for a, b in answer},
+                  {(classes.index(a), classes.index(b)) for a, b in answer}):
+        assert_right(verdict("07", 4, right, **ok))
+    slips = [(pairs(pred, top=10), "top=40"), (pairs(pred, top=None), "all the confusions"),
+             (pairs(other), "transfer model's"), (pairs(pred, both_ways=False), "only one way"),
+             (set(list(answer)[1:]), "some are missing"),
+             ({("style A", "nowhere")}, "arch.classes"), ({("style A", "style A")}, "two different"),
+             ("style A", "set of"), ([("style A",)], "one pair"),
+             (mixups[["count"]], "'true' and 'predicted'")]
+    one_way = next(iter(pairs(pred, both_ways=False) - pairs(pred)))
+    swapped = set(list(answer)[1:]) | {one_way}  # one right pair replaced by a one-way pair
+    slips.append((swapped, "merge"))
+    for wrong, words in slips:
+        if words == "transfer model's":
+            assert pairs(other) != answer
+        result = verdict("07", 4, wrong, **ok)
+        assert_hint(result, words)
+        assert message_hides(result), result.message
 
 
 # --- 07: both probes refitted on 10 training photos per style ----------------------------------
@@ -1220,3 +1564,206 @@ def test_08_recall_precision_from_the_counts():
                 recall)
     assert_hint(verdict("08", 6, (counts, recall[:4], precision), **ok), "shape (4,)", recall)
     assert_hint(verdict("08", 6, recall, **ok), "three arrays", recall)
+
+
+# --- 08: how much of the photo survives in one noisy copy --------------------------------------
+
+
+def _photo_like(seed: int = 0) -> np.ndarray:
+    """A 128-pixel uint8 'photo': a smooth bright blob on a dark ground, some texture, range 0-255."""
+    yy, xx = np.mgrid[:128, :128]
+    blob = np.exp(-((yy - 60) ** 2 + (xx - 70) ** 2) / 900.0)
+    texture = np.random.default_rng([seed, 99]).normal(0, 0.08, (128, 128, 3))
+    image = blob[..., None] * np.array([0.9, 0.7, 0.5]) + texture
+    image = (image - image.min()) / np.ptp(image) * 255
+    return image.astype(np.uint8)
+
+
+def test_08_noisy_copy_brightness():
+    from scipy.stats import pearsonr, spearmanr
+
+    photo = _photo_like()
+    spread = float(np.ptp(photo))
+    light = photo.astype(float).sum(axis=-1).ravel()
+
+    def solution(noise_scale=None, channel=None, pearson=False, seed=0):
+        rng, out = np.random.default_rng(seed), {}
+        for s in (0.15, 1.0):
+            copy = photo + rng.normal(0, s * spread if noise_scale is None else s, photo.shape)
+            a, b = ((light, copy.sum(axis=-1).ravel()) if channel is None else
+                    (photo[..., channel].ravel().astype(float), copy[..., channel].ravel()))
+            out[s] = (pearsonr if pearson else spearmanr)(a, b).statistic
+        return out
+
+    ok = {"image": photo}
+    right = solution()
+    assert_right(verdict("08", 2, right, **ok))
+    assert_right(verdict("08", 2, solution(seed=7), **ok))  # another draw of the copy
+    assert_right(verdict("08", 2, {k: np.float64(v) for k, v in right.items()}, **ok))
+    assert_hint(verdict("08", 2, {0.15: right[1.0], 1.0: right[0.15]}, **ok), "swapped", *right.values())
+    assert_hint(verdict("08", 2, solution(noise_scale=1), **ok), "range", *right.values())
+    assert_hint(verdict("08", 2, solution(pearson=True), **ok), "spearmanr", *right.values())
+    assert_hint(verdict("08", 2, solution(channel=0), **ok), "three channels", *right.values())
+    assert_hint(verdict("08", 2, {0.15: 0.3, 1.0: 0.1}, **ok), "add Gaussian noise", *right.values())
+    assert_hint(verdict("08", 2, [right[0.15], right[1.0]], **ok), "keys 0.15 and 1.0")
+    assert_hint(verdict("08", 2, {0.15: "high", 1.0: "low"}, **ok), "one number")
+
+
+# --- 08: the classes whose two diagonals agree -------------------------------------------------
+
+
+def test_08_diagonals_agree():
+    labels = np.repeat(np.arange(6), 4)
+    pred = labels.copy()
+    pred[8:12], pred[12:16] = 3, 2  # classes 2 and 3 swapped: never right, counts equal
+    pred[19] = 5                    # class 4: 3 of 4 right, predicted 3 times
+    pred[20:24] = 0                 # class 5 never right, predicted once: 0 both ways
+    # the teacher's solution, with the lesson's matrices
+    counts = np.zeros((6, 6))
+    np.add.at(counts, (labels, pred), 1)
+    by_row = counts / counts.sum(axis=1, keepdims=True)
+    cols = counts.sum(axis=0, keepdims=True)
+    by_column = np.divide(counts, cols, out=np.zeros_like(counts), where=cols > 0)
+    same = np.isclose(np.diag(by_row), np.diag(by_column))
+    n_true, n_pred = np.bincount(labels, minlength=6), np.bincount(pred, minlength=6)
+    hits = np.diag(counts)
+    masks = [same, n_true == n_pred, same & (hits > 0)]
+    assert len({m.tobytes() for m in masks}) == 3 and not same.all()
+    ok = {"labels": labels, "pred": pred}
+    assert_right(verdict("08", 5, same, **ok))
+    assert_right(verdict("08", 5, np.flatnonzero(same), **ok))
+    assert_hint(verdict("08", 5, ~same, **ok), "differ")
+    assert_hint(verdict("08", 5, n_true == n_pred, **ok), "never predicted right")
+    assert_hint(verdict("08", 5, same & (hits > 0), **ok), "no right answer")
+    assert_hint(verdict("08", 5, np.isclose(by_row, by_column), **ok), "whole matrices")
+    assert_hint(verdict("08", 5, int(same.sum()), **ok), "one number")
+    assert_hint(verdict("08", 5, same[:4], **ok), "shape (6,)")
+    assert_hint(verdict("08", 5, np.zeros(6, bool), **ok), "compare the two diagonals")
+
+
+# --- 08: how much each map follows the photo's brightness --------------------------------------
+
+
+def test_08_map_brightness_per_photo():
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    photos = np.stack([_photo_like(seed) for seed in range(3)])
+    rng = np.random.default_rng(3)
+    right = rng.gamma(2.0, 1.0, photos.shape) * (1 + photos[..., :1] / 255)
+    ig_var = (photos / 255.0 * rng.gamma(1.0, 1.0, photos.shape)) ** 2
+    names = ["a", "b", "c"]
+
+    def table(change=np.abs, channels=True):
+        def one(m, x):
+            m, x = change(m), x.astype(float)
+            if channels:
+                m, x = m.sum(axis=-1), x.sum(axis=-1)
+            return spearmanr(m.ravel(), x.ravel()).statistic
+        return pd.DataFrame({"VarGrad": [one(m, x) for m, x in zip(right, photos)],
+                             "variance of IG": [one(m, x) for m, x in zip(ig_var, photos)]},
+                            index=names)
+
+    ok = {"right": right, "ig_var": ig_var, "photos": photos}
+    ref = table()
+    ref_values = ref.to_numpy().ravel()
+    assert_right(verdict("08", 3, ref, **ok))
+    assert_right(verdict("08", 3, ref.round(2), **ok))  # the solution's rounded table
+    assert_right(verdict("08", 3, {c: list(ref[c]) for c in ref}, **ok))
+    swapped = ref.rename(columns={"VarGrad": "variance of IG", "variance of IG": "VarGrad"})
+    assert_hint(verdict("08", 3, swapped, **ok), "swapped", *ref_values)
+    std = table(change=lambda m: np.sqrt(np.abs(m)))
+    assert np.abs(std.to_numpy() - ref.to_numpy()).max() > 0.006  # beyond rounding: told apart
+    assert_hint(verdict("08", 3, std, **ok), "standard deviations", *ref_values)
+    assert_hint(verdict("08", 3, table(channels=False), **ok), "channel separately", *ref_values)
+    pooled = ref.mean().to_frame().T
+    assert_hint(verdict("08", 3, pooled, **ok), "one per photo", *ref_values)
+    half = ref.assign(**{"variance of IG": ref["variance of IG"] + 0.1})
+    assert_hint(verdict("08", 3, half, **ok), "`VarGrad` column is right", *ref_values)
+    assert_hint(verdict("08", 3, ref.rename(columns={"VarGrad": "vargrad"}), **ok), "name them")
+    assert_hint(verdict("08", 3, ref.to_numpy(), **ok), "DataFrame")
+    assert_hint(verdict("08", 3, ref * 0.5, **ok), "rank-correlate", *ref_values)
+
+
+# --- 08: the optimism of the best of k, shared photos against independent candidates ------------
+
+
+def test_08_optimism_by_number_of_candidates():
+    import pandas as pd
+
+    from gemlib import published
+
+    n, a, one_only, ks = 100, 0.7, 0.12, (1, 2, 5, 20, 100)
+
+    def table(seed=0, draws=2000, shared=one_only, independent=None, key="optimism"):
+        return pd.DataFrame({
+            "shared photos": {k: published.best_of_k_optimism(k, n, a, draws=draws, seed=seed,
+                                                              disagreement=shared)[key] for k in ks},
+            "independent": {k: published.best_of_k_optimism(k, n, a, draws=draws, seed=seed,
+                                                            disagreement=independent)[key]
+                            for k in ks}})
+
+    ok = {"n_images": n, "accuracy": a, "disagreement": one_only}
+    ref = table()
+    values = ref.to_numpy().ravel()
+    assert (ref["independent"] - ref["shared photos"]).iloc[-1] > 0.01  # the two curves differ
+    assert_right(verdict("08", 4, ref, **ok))
+    assert_right(verdict("08", 4, ref.round(3), **ok))
+    assert_right(verdict("08", 4, table(seed=5), **ok))  # other random numbers
+    swapped = ref[["independent", "shared photos"]].set_axis(["shared photos", "independent"], axis=1)
+    assert_hint(verdict("08", 4, swapped, **ok), "swapped", *values)
+    assert_hint(verdict("08", 4, table(shared=None), **ok), "both columns are independent", *values)
+    assert_hint(verdict("08", 4, table(independent=one_only), **ok), "both columns share", *values)
+    assert_hint(verdict("08", 4, table(key="mean_best_score"), **ok), "mean best scores", *values)
+    assert_hint(verdict("08", 4, table(key="share_best_above_true"), **ok), "share of draws", *values)
+    assert_hint(verdict("08", 4, ref * 100, **ok), "points", *values)
+    r = 1 - np.sqrt(1 - one_only / (2 * a * (1 - a)))
+    assert_hint(verdict("08", 4, table(shared=float(r)), **ok), "passes `r`", *values)
+    assert_hint(verdict("08", 4, ref.loc[[1, 2]], **ok), "several k", *values)
+    assert_hint(verdict("08", 4, ref.set_axis(["a", "b", "c", "d", "e"]), **ok), "index your table")
+    assert_hint(verdict("08", 4, ref.rename(columns={"independent": "indep"}), **ok), "name them")
+    assert_hint(verdict("08", 4, list(values), **ok), "DataFrame")
+
+
+# --- 09: PAIR's Integrated Gradients against the VarGrad noise floor ----------------------------
+
+
+def test_09_pair_ig_against_floor(net):
+    import saliency.core as saliency
+
+    from gemlib import explain, occlusion, pair
+
+    model, images = net
+    predicted = explain.predicted_classes(model, images)
+    vargrad = explain.to_heatmap(explain.vargrad(model, images, predicted, seed=0))
+    # the teacher's solution: the second photo, its own class, a second draw with seed 2
+    x = images[1].astype(np.float32)
+    call_model = pair.call_model_function(model, int(predicted[1]))
+    ig = saliency.IntegratedGradients().GetMask(x, call_model, x_baseline=np.zeros_like(x),
+                                                x_steps=25, batch_size=5)
+    ig_heat = explain.to_heatmap(ig[None])[0]
+    again = explain.to_heatmap(explain.vargrad(model, images[1:2], predicted[1:2], seed=2))[0]
+    answer = {"IG vs VarGrad": occlusion.agreement(ig_heat, vargrad[1])["spearman_abs"],
+              "noise floor": occlusion.agreement(again, vargrad[1])["spearman_abs"]}
+    ok = {"model": model, "images": images, "targets": predicted, "vargrad": vargrad}
+    ref = list(answer.values())
+    assert_right(verdict("09", 2, answer, **ok))
+    assert_right(verdict("09", 2, {k: np.float64(v) for k, v in answer.items()}, **ok))
+    assert_right(verdict("09", 2, {k: round(float(v), 2) for k, v in answer.items()}, **ok))
+    in_batch = explain.to_heatmap(explain.vargrad(model, images, predicted, seed=2))[1]
+    batch_floor = occlusion.agreement(in_batch, vargrad[1])["spearman_abs"]
+    assert_right(verdict("09", 2, {**answer, "noise floor": batch_floor}, **ok))
+    swapped = {"IG vs VarGrad": answer["noise floor"], "noise floor": answer["IG vs VarGrad"]}
+    assert_hint(verdict("09", 2, swapped, **ok), "swapped", *ref)
+    assert_hint(verdict("09", 2, {**answer, "noise floor": 1.0}, **ok), "with itself", *ref)
+    first = explain.to_heatmap(explain.vargrad(model, images[:1], predicted[:1], seed=2))[0]
+    first_floor = occlusion.agreement(first, vargrad[0])["spearman_abs"]
+    if abs(first_floor - answer["noise floor"]) > 0.0051:
+        assert_hint(verdict("09", 2, {**answer, "noise floor": first_floor}, **ok),
+                    "first photo's noise floor", *ref)
+    assert_hint(verdict("09", 2, {**answer, "noise floor": answer["noise floor"] - 0.1}, **ok),
+                "seed=2", *ref)
+    assert_hint(verdict("09", 2, {**answer, "IG vs VarGrad": answer["IG vs VarGrad"] + 0.2}, **ok),
+                "IG agreement is not yet right", *ref)
+    assert_hint(verdict("09", 2, {"IG": 0.3}, **ok), "keys")
+    assert_hint(verdict("09", 2, {"IG vs VarGrad": "low", "noise floor": 0.9}, **ok), "one number")

@@ -78,12 +78,41 @@ def test_no_solutions_no_quiz_answers_no_pointers_to_them(edition):
         _, solutions, _ = _teacher_parts(teacher)
         for cell in student.cells:
             assert "## Solutions" not in cell.source, key
-            assert "<details>" not in cell.source, key
+            assert "<summary>Answers</summary>" not in cell.source, key
             assert "Answers are in the Solutions" not in cell.source, key
             assert "Solutions are at the end" not in cell.source, key
         solution_code = {c.source for c in solutions if c.cell_type == "code"}
         assert solution_code, f"notebook {key} has worked solutions to remove"
         assert not solution_code & {c.source for c in student.cells}, key
+    # a Try-it's feedback and the library table stay, folded
+    kept = " ".join(c.source for _, student in edition["pairs"].values() for c in student.cells)
+    assert kept.count("<summary>What you should see</summary>") >= 10
+    assert "<summary>Library names</summary>" in kept
+
+
+def test_a_line_pointing_to_the_solutions_is_whole_sentences():
+    """The edition drops each line that points to the Solutions: that line must hold whole
+    sentences, so no sentence of the lesson is cut in half (it starts after a blank line or a
+    sentence's end, and ends one)."""
+    import re
+
+    ends = (".", "!", "?", ":", ")", "*")
+    found = 0
+    for path in NOTEBOOKS:
+        cells = nbformat.read(path, as_version=4).cells
+        for i, cell in enumerate(cells[:tool.solutions_index(cells)]):
+            if cell.cell_type != "markdown":
+                continue
+            lines = tool._drop_answers(cell.source).split("\n")
+            for k, line in enumerate(lines):
+                if not tool.POINTER.fullmatch(line):
+                    continue
+                found += 1
+                before = lines[k - 1].rstrip() if k else ""
+                item = re.match(r"\s*([*>-]|\d+\.)\s", line)
+                assert (before == "" or before.endswith(ends) or item) and \
+                    line.rstrip().endswith(ends), (path.name, i, line)
+    assert found >= 5
 
 
 def test_lesson_cells_kept_with_their_outputs_and_no_execution_counts(edition):
@@ -232,7 +261,8 @@ def test_a_sentence_naming_an_exercise_is_found_only_in_the_teaching_text():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_markdown_cell("Grey costs 20 points. Exercise 4 finds the same for white."),
                 nbformat.v4.new_code_cell("exercise = 4"),
-                nbformat.v4.new_markdown_cell("<details>As exercise 2 shows.</details> See the exercises."),
+                nbformat.v4.new_markdown_cell("<details><summary>Answers</summary>As exercise 2 shows."
+                                              "</details> See the exercises."),
                 nbformat.v4.new_markdown_cell("## Exercises\n\n1. Do exercise 2 first."),
                 nbformat.v4.new_markdown_cell("## Solutions\n\nExercise 1: done.")]
     assert tool.named_exercises(nb.cells) == [(0, "Exercise 4 finds the same for white.")]
@@ -296,6 +326,31 @@ def test_a_figure_between_written_cells_and_their_comparison_keeps_the_compariso
     # a name only a comment mentions, or only a cell that assigns it first reads, is not asked for
     later = ["print(x)  # the 2,000 draws\nprint('draws')", "total = 0\ntotal = total + x"]
     assert tool.names_to_define("draws = f()\ntotal = g(draws)\nx = 2", later) == ["x"]
+    # a name read only inside an f-string's field is read; one inside a plain string is not
+    assert tool.read_names('print(f"ours {ours:.4f}", "theirs")\n%time x') == {"print", "ours"}
+
+
+def test_run_all_goes_past_a_comparison_the_student_has_not_written_yet():
+    """Before the student writes ``total``, its comparison stops at a NameError naming it, tagged
+    so that running the whole notebook goes on to the next section; once written, it runs."""
+    from nbclient import NotebookClient
+
+    def code(source, tags=()):
+        return nbformat.v4.new_code_cell(source, metadata={"tags": list(tags)})
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [code("total = 1 + 2", tags=["write-it"]), code("print(total == 3)"),
+                nbformat.v4.new_markdown_cell("## Next part"), code("print('next part runs')"),
+                nbformat.v4.new_markdown_cell("## Solutions")]
+    out = tool.student_notebook(nb, "03", [])
+    assert tool.RAISES in out.cells[1].metadata["tags"]
+    assert tool.RAISES not in out.cells[3].metadata.get("tags", [])
+    NotebookClient(out, timeout=60, kernel_name="python3").execute()
+    assert out.cells[1].outputs[0].ename == "NameError" and "total" in out.cells[1].outputs[0].evalue
+    assert out.cells[3].outputs[0].text == "next part runs\n"
+    out.cells[0].source = "total = 1 + 2"  # the student's lines
+    NotebookClient(out, timeout=60, kernel_name="python3").execute()
+    assert out.cells[1].outputs[0].text == "True\n"
 
 
 def test_every_write_it_cell_of_the_lesson_is_blanked_and_followed_by_its_comparison(edition):
@@ -311,6 +366,9 @@ def test_every_write_it_cell_of_the_lesson_is_blanked_and_followed_by_its_compar
             assert kept[cell.id].source == tool.write_it_stub(cell.source, later), (key, i)
             later = " ".join(c.source for c in teacher.cells[i + 1:i + 4] if c.cell_type == "code")
             assert any(n in later for n in tool.assigned_names(cell.source)), (key, i)
+            # the comparison right after it keeps no printed result (an f-string's fields count)
+            after = next(c for c in teacher.cells[i + 1:] if c.cell_type == "code")
+            assert all("image/png" in o.get("data", {}) for o in kept[after.id].outputs), (key, i)
     assert tagged >= 8, "the lesson asks the student to write at least eight cells"
 
 

@@ -49,6 +49,15 @@ def test_results_table_is_what_the_cards_print(capsys):
     assert stale == [], "docs/results.md's table is stale: run python tools/results.py and paste it"
 
 
+def test_results_names_the_colour_tests_as_notebook_04_does(capsys):
+    from gemlib.colour import LESSON_NAMES
+
+    _tool("results").main()
+    labels = [row.split(" | ")[0].removeprefix("| colour test: ")
+              for row in capsys.readouterr().out.splitlines() if row.startswith("| colour test:")]
+    assert len(labels) == 10 and set(labels) <= set(LESSON_NAMES.values())
+
+
 def test_results_rounds_a_cards_four_digits_as_the_notebooks_do():
     tool = _tool("results")
     # a card keeps 0.3915 and 0.0505 where the notebooks printed 0.392 and 0.050
@@ -128,3 +137,27 @@ def test_published_score_is_the_val_loss_checkpoints_accuracy_not_the_best(tmp_p
         assert tool.main([str(bad)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and str(bad) in err and "Gemstones.ipynb" in err
+
+
+def test_the_committed_figures_are_the_notebooks_stored_ones(tmp_path, capsys):
+    """figures/ holds what tools/export_figures.py copies out of the executed notebooks: a
+    notebook re-executed without exporting again leaves a README figure that no longer matches."""
+    tool = _tool("export_figures")
+    tool.main(tmp_path)
+    stale = [name for name in tool.FIGURES
+             if (tmp_path / name).read_bytes() != (REPO / "figures" / name).read_bytes()]
+    assert stale == [], f"figures/ is stale ({stale}): run python tools/export_figures.py"
+
+
+def test_the_stored_watched_pair_holds_both_recipes_twice_for_every_epoch():
+    """docs/history/watched_pair.json, written by tools/watched_pair.py and plotted by notebook
+    03: two seeds with augmentation and two without, each with a full history."""
+    tool = _tool("watched_pair")
+    record = json.loads((REPO / "docs" / "history" / "watched_pair.json").read_text())
+    assert record["command"].startswith("python tools/watched_pair.py")
+    assert record["classes"] == tool.WATCH_CLASSES and record["n_val"] == 32
+    assert sorted((r["augmented"], r["seed"]) for r in record["runs"]) == \
+        [(False, 0), (False, 1), (True, 0), (True, 1)]
+    for run in record["runs"]:
+        assert run["history"]["epoch"] == list(range(record["epochs"]))
+        assert all(0 <= a <= 1 for a in run["history"]["val_accuracy"])

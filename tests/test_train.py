@@ -72,6 +72,17 @@ def test_augmentation_changes_pose_not_colour():
     assert np.median(d) < 5
 
 
+def test_contrast_is_lowered_as_well_as_raised():
+    """contrast=0.3 spreads the pixels from the mean by factors 0.7 to 1.3, both ways (Keras 3.15
+    reads a single number as 1 to 1.3 only)."""
+    img = np.zeros((8, 8, 3), np.uint8)
+    img[:, :4], img[:, 4:] = 50, 150  # mean 100: a factor f puts the halves at 100 -+ 50 f
+    out = augment_examples(img, AugmentConfig(flip=False, rotation=0, zoom=0, contrast=0.3),
+                           n=64, seed=0).astype(float)
+    factor = (out[:, :, 4:].mean((1, 2, 3)) - out[:, :, :4].mean((1, 2, 3))) / 100
+    assert factor.min() < 0.8 and factor.max() > 1.2 and factor.min() > 0.69 and factor.max() < 1.31
+
+
 def test_tiny_training_learns_colours(tiny, tmp_path):
     data = load_dataset("gemstones", 32, val_fraction=0.3, root=tiny)
     cfg = TrainConfig(image_size=32, epochs=8, batch_size=8, learning_rate=3e-3, warmup_epochs=1,
@@ -306,3 +317,20 @@ def test_history_by_pass_puts_the_head_only_epochs_first():
     h = history_by_pass(transfer)
     assert h["epoch"].tolist() == [0, 1, 2, 3] and h["val_accuracy"].tolist() == [0.2, 0.4, 0.5, 0.6]
     assert h["phase"].tolist() == ["head only"] * 2 + ["all layers"] * 2
+
+
+def test_epoch_schedule_matches_the_schedule_compile_model_builds():
+    from gemlib.train import epoch_schedule
+
+    config = TrainConfig(learning_rate=2e-3, warmup_epochs=2, epochs=6, batch_size=10)
+    card = {"config": config.to_dict(), "n_train": 95}  # 10 steps per epoch
+    s = epoch_schedule(card, points_per_epoch=5)
+    model = build_resnet(3, image_size=16, widths=(4, 8), head_units=8)
+    compile_model(model, config, steps_per_epoch=10)
+    keras_rate = model.optimizer._learning_rate  # the CosineDecay schedule itself
+    steps = np.arange(0, 60, 2)
+    assert s["epoch"].tolist() == pytest.approx((1 + steps / 10).tolist())
+    assert s["learning_rate"].tolist() == pytest.approx([float(keras_rate(k)) for k in steps])
+    assert s["learning_rate"].iloc[0] == pytest.approx(2e-4)  # warm-up starts at a tenth
+    assert s["learning_rate"].max() == pytest.approx(2e-3, rel=1e-3)  # the peak, after warm-up
+    assert s["learning_rate"].iloc[10:].is_monotonic_decreasing

@@ -33,8 +33,8 @@ FIGURES = {
 }
 
 
-def main() -> None:
-    out = REPO / "figures"
+def main(out: Path = REPO / "figures") -> None:
+    """Write each figure of ``FIGURES`` into ``out`` (the README's ``figures/``)."""
     out.mkdir(exist_ok=True)
     for name, (notebook, marker) in FIGURES.items():
         nb = nbformat.read(REPO / "notebooks" / notebook, as_version=4)
@@ -45,7 +45,7 @@ def main() -> None:
         assert "# photos:" not in cell.source, f"{name}: photo cells are never exported"
         png = next(o["data"]["image/png"] for o in cell.outputs if "image/png" in o.get("data", {}))
         (out / name).write_bytes(base64.b64decode(png))
-        print(f"figures/{name} <- notebooks/{notebook}")
+        print(f"{out.name}/{name} <- notebooks/{notebook}")
 
 
 if __name__ == "__main__":

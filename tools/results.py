@@ -44,12 +44,13 @@ def main() -> None:
     if "tta" in gem:
         tta_row("gemstones test top-1 / top-5", gem["tta"])
     ev = gem.get("evaluation", {})
-    names = {"original_top1": "original test images", "greyscale_top1": "a. greyscale", "hue_rotated_top1": "b. hue rotated 90°",
-             "hue_rotated_180_top1": "b. hue rotated 180°", "patch_shuffled_top1": "c. patches shuffled 4×4",
-             "colour_histogram_top1": "d. colour histogram + LBP forest", "colour_only_histogram_top1": "d. colour histogram forest, no LBP",
-             "chow_rgb_lbp_top1": "e. joint RGB histogram + LBP forest (Chow & Reyes-Aldasoro)",
-             "chow_rgb_top1": "e. joint RGB histogram forest, no LBP",
-             "cnn_plus_chow_top1": "e + CNN: the CNN's and the joint histogram + LBP forest's probabilities averaged"}
+    names = {"original_top1": "original", "greyscale_top1": "a: greyscale", "hue_rotated_top1": "b: hue rotated 90°",
+             "hue_rotated_180_top1": "b: hue rotated 180°", "patch_shuffled_top1": "c: tiles shuffled 4 × 4",
+             "colour_histogram_top1": "d: separate-histogram forest + LBP",
+             "colour_only_histogram_top1": "d: separate-histogram forest, no LBP",
+             "chow_rgb_lbp_top1": "e: Chow forest (joint RGB + LBP)",
+             "chow_rgb_top1": "e: Chow forest without LBP",
+             "cnn_plus_chow_top1": "e + CNN: CNN and Chow forest averaged"}  # notebook 04's names
     for key, label in names.items():
         if key in ev:
             lo, hi = ev[key.replace("top1", "top1_ci95")]
@@ -68,7 +69,7 @@ def main() -> None:
             ins = s["faithfulness"]["vargrad"]["insertion_minus_random"]
             print(f"| {name.replace('_', ' ')}: VarGrad on {s['n_images']} test images: grid energy; rank correlation "
                   f"with a fully randomised network (noise floor); insertion area minus a random map's | "
-                  f"{g['mean']:.3f} ({g['ci95'][0]:.3f}-{g['ci95'][1]:.3f}); {r['fully_randomised']['mean']:.2f} "
+                  f"{g['mean']:.4f} ({g['ci95'][0]:.4f}-{g['ci95'][1]:.4f}); {r['fully_randomised']['mean']:.2f} "
                   f"({r['noise_floor']['mean']:.2f}); {dec(ins['mean'], 3, sign=True)} (p = {ins['p_wilcoxon']:.2g}) | `{s['command']}` |")
     if "backdrop" in gem:
         b = gem["backdrop"]

@@ -50,8 +50,11 @@ def seed_table() -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
                 raise SystemExit(f"{paths[seed]}: not the shipped model's split; retrain with --split-seed 0")
             last = 10 if recipe == "gemstones" else 5
             plateau = peak_and_plateau(pd.Series(c["history"]["val_accuracy"]), last=last)
-            rows.append({"recipe": recipe, "seed": c["config"]["seed"], "epochs": c["epochs"],
-                         "minutes": f"{c['train_seconds'] / 60:.1f}",
+            # a transfer run's head-only passes (frozen_epochs, frozen_seconds) come before the
+            # fine-tuning its "epochs" and "train_seconds" count: passes and minutes hold both
+            rows.append({"recipe": recipe, "seed": c["config"]["seed"],
+                         "passes": c["epochs"] + c.get("frozen_epochs", 0),
+                         "minutes": f"{(c['train_seconds'] + c.get('frozen_seconds', 0)) / 60:.1f}",
                          "val top-1 (chosen weights)": c["val_accuracy"],
                          "val mean of last epochs (raw)": plateau.iloc[2],
                          "test top-1": float(ok.mean()), "test top-5": c["test_top5"],

@@ -3,8 +3,10 @@
     python tools/student_edition.py [--out student] [notebooks/0*.ipynb ...]
 
 For each notebook (read fresh every run), the cells up to its "## Solutions" heading are kept with
-their stored outputs (the student sees the figures); the Solutions section (the quiz answers in
-their ``<details>`` block and every worked solution) is dropped, as are the lines pointing to it.
+their stored outputs (the student sees the figures); the Solutions section (every worked
+solution) is dropped, as are the quiz answers (their folded ``<details>`` block, "Answers") and the
+lines pointing to either. Other folded blocks stay folded: a Try-it's "What you should see" is the
+student's feedback, "Library names" a reference.
 After the Exercises list come, for each exercise N, a heading "### Exercise N", a code cell to
 fill in and, where ``gemlib.selfcheck`` has a check for it, a cell that runs the check on
 ``answer`` (then the fill-in cell starts ``answer = None``, so a check run first says "no answer
@@ -12,7 +14,9 @@ yet" instead of a NameError). A lesson code cell tagged ``write-it`` (the lines 
 the student to write, followed by a cell that compares them with gemlib) is left to fill in: its
 lines and outputs are replaced by the names later cells read from it, and every later code cell of
 its section (up to the next heading) that reads a name written by the student loses its stored
-text output ("True", the numbers to reach), keeping any figure. The prompt's "The next cell is one
+text output ("True", the numbers to reach), keeping any figure, and is tagged
+``raises-exception``: before the student has written the names it stops at a NameError that
+names the missing one, and Run All goes on to the rest of the lesson. The prompt's "The next cell is one
 way to write it" becomes "Write yours in the next cell".
 Execution counts are cleared; every notebook written is validated. The committed notebooks are
 the teacher's copy and are never changed; ``student/`` is not committed (.gitignore).
@@ -39,7 +43,10 @@ from gemlib import selfcheck  # noqa: E402  (the registry only: no TensorFlow at
 WIDTH = 100  # the longest line a notebook cell may have
 HEADING = re.compile(r"^## (?P<title>.+?)\s*$", re.MULTILINE)
 ITEM = re.compile(r"^(?P<n>\d+)\.\s", re.MULTILINE)
-DETAILS = re.compile(r"<details>.*?</details>\s*", re.DOTALL)
+DETAILS = re.compile(r"<details>\s*<summary>(?P<summary>[^<]*)</summary>.*?</details>\s*", re.DOTALL)
+# the folded blocks the edition drops: the quiz answers; a Try-it's "What you should see", an
+# Explain box's "Reasoning" and a reference table ("Library names") are kept, folded as they are
+DROPPED_DETAILS = ("Answers",)
 # one-line paragraphs that send the reader to the Solutions section
 POINTER = re.compile(r"^[^\n]*\b(Solutions|solutions at the end)\b[^\n]*\n?", re.MULTILINE)
 # a code cell the student writes: the teacher's copy shows it, the edition leaves it to fill in
@@ -48,6 +55,8 @@ WRITE_IT = "write-it"
 NAMED_EXERCISE = re.compile(r"\bexercises?\s+\d+", re.IGNORECASE)
 # the teacher's prompt above a write-it cell, and what the student reads instead
 ONE_WAY = re.compile(r"\b([Tt])he\s+next\s+cell\s+is\s+one\s+way\s+to\s+write\s+it\b")
+# a cell tagged so stops at its error without stopping Run All (JupyterLab, Notebook, nbclient)
+RAISES = "raises-exception"
 # a markdown heading ends the section in which a write-it cell's names count as the student's
 SECTION = re.compile(r"^#{1,6}\s", re.MULTILINE)
 
@@ -100,10 +109,16 @@ def _one_way(match: re.Match) -> str:
     return ("W" if match.group(1) == "T" else "w") + "rite yours in the next cell"
 
 
+def _drop_answers(text: str) -> str:
+    """Markdown without its folded quiz answers (``DROPPED_DETAILS``); other folded blocks stay."""
+    return DETAILS.sub(lambda m: "" if m.group("summary").strip() in DROPPED_DETAILS else m.group(0),
+                       text)
+
+
 def _clean(text: str) -> str:
     """Markdown without quiz answers, without the lines that point to the Solutions, and with the
     write-it prompt addressed to the student ("Write yours in the next cell")."""
-    cleaned = POINTER.sub("", DETAILS.sub("", text))
+    cleaned = POINTER.sub("", _drop_answers(text))
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip() if cleaned != text else text.strip()
     return ONE_WAY.sub(_one_way, cleaned)
 
@@ -161,8 +176,15 @@ def assigned_names(source: str) -> list[str]:
 
 
 def read_names(source: str) -> set[str]:
-    """The names in a cell's code (a superset of those it reads): comments and strings left out,
-    so that "2,000 draws" in a comment does not count as reading ``draws``."""
+    """The names a cell's code reads: comments and strings left out (so that "2,000 draws" in a
+    comment does not count as reading ``draws``), the fields of an f-string kept (``f"{ours:.4f}"``
+    reads ``ours``). IPython's ``%`` and ``!`` lines are left out before parsing."""
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                      for line in source.splitlines())
+    try:
+        return {node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name)}
+    except SyntaxError:
+        pass
     try:
         tokens = tokenize.generate_tokens(io.StringIO(source).readline)
         return {t.string for t in tokens if t.type == tokenize.NAME}
@@ -225,7 +247,7 @@ def named_exercises(cells) -> list[tuple[int, str]]:
     for i, cell in enumerate(cells[:end]):
         if cell.cell_type != "markdown":
             continue
-        text = DETAILS.sub("", _source(cell))
+        text = _drop_answers(_source(cell))
         parts = split_exercises(text)
         if parts is not None:
             text = parts[0]
@@ -268,6 +290,11 @@ def student_notebook(nb: nbformat.NotebookNode, key: str, warnings: list[str] | 
                 own = set(assigned_names(_source(cell)))
                 if (written & read_names(_source(cell))) - own:  # (code, not comments)
                     cell.outputs = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+                    # until the student has written the names, the cell stops at a NameError
+                    # that names the missing one; Run All goes on past it (Jupyter's tag)
+                    tags = cell.metadata.setdefault("tags", [])
+                    if RAISES not in tags:
+                        tags.append(RAISES)
                 written -= own
             out.append(cell)
             continue
